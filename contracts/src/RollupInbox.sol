@@ -59,6 +59,8 @@ contract RollupInbox is IRollupInbox {
         }
         root = BatchRoot.rootOfHashes(hashes);
         stored.root = root;
+        // casting to 'uint64' is safe because count <= MAX_BATCH_TXS was checked above
+        // forge-lint: disable-next-line(unsafe-typecast)
         stored.count = uint64(count);
         stored.blockNumber = uint64(block.number);
         emit BatchSubmitted(rollupId, slot, msg.sender, root, txs);

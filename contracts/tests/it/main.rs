@@ -1,0 +1,3 @@
+//! The contracts on a real anvil, driven through the Rust bindings.
+
+mod rollup_inbox;

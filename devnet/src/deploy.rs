@@ -1,0 +1,90 @@
+//! Deploys Baton's contracts from the Rust bindings.
+
+use alloy::{
+    network::EthereumWallet,
+    primitives::{Address, B256, U256},
+    providers::{Provider, ProviderBuilder},
+    signers::local::PrivateKeySigner,
+};
+use baton_contracts::RollupInbox;
+use eyre::{WrapErr, ensure};
+use serde::Serialize;
+
+/// A demo rollup registered in the inbox.
+#[derive(Debug, Clone, Serialize)]
+pub struct RollupInfo {
+    /// Id assigned by the inbox.
+    pub id: u64,
+    /// The rollup's EIP-155 chain id.
+    pub l2_chain_id: u64,
+    /// Its name.
+    pub name: String,
+}
+
+/// Addresses of the deployed contracts.
+#[derive(Debug, Clone, Serialize)]
+pub struct Deployment {
+    /// The deployer (and rollup admin).
+    pub deployer: Address,
+    /// `RollupInbox`.
+    pub rollup_inbox: Address,
+    /// The rollups registered at deployment.
+    pub rollups: Vec<RollupInfo>,
+    /// Hashes of the deployment transactions, in order.
+    pub transactions: Vec<B256>,
+}
+
+/// The two demo rollups every devnet registers.
+const DEMO_ROLLUPS: [(u64, &str); 2] = [(167_001, "alpha"), (167_002, "beta")];
+
+/// Deploys the contracts with `deployer_key` on the L1 at `rpc_url`.
+pub async fn deploy(
+    rpc_url: &str,
+    deployer_key: &str,
+    genesis_time: u64,
+    seconds_per_slot: u64,
+) -> eyre::Result<Deployment> {
+    let signer: PrivateKeySigner = deployer_key.parse().wrap_err("bad deployer key")?;
+    let deployer = signer.address();
+    let provider = ProviderBuilder::new()
+        .wallet(EthereumWallet::from(signer))
+        .connect_http(rpc_url.parse().wrap_err("bad L1 RPC URL")?);
+    let mut transactions = Vec::new();
+
+    let inbox = RollupInbox::deploy(
+        &provider,
+        U256::from(genesis_time),
+        U256::from(seconds_per_slot),
+    )
+    .await
+    .wrap_err("deploying RollupInbox")?;
+    let code = provider.get_code_at(*inbox.address()).await?;
+    ensure!(!code.is_empty(), "RollupInbox has no code after deployment");
+
+    let mut rollups = Vec::new();
+    for (l2_chain_id, name) in DEMO_ROLLUPS {
+        let receipt = inbox
+            .registerRollup(l2_chain_id, name.to_owned())
+            .send()
+            .await?
+            .get_receipt()
+            .await
+            .wrap_err_with(|| format!("registering rollup {name}"))?;
+        ensure!(receipt.status(), "registering rollup {name} reverted");
+        transactions.push(receipt.transaction_hash);
+        let event = receipt
+            .decoded_log::<RollupInbox::RollupRegistered>()
+            .ok_or_else(|| eyre::eyre!("no RollupRegistered event for {name}"))?;
+        rollups.push(RollupInfo {
+            id: event.rollupId,
+            l2_chain_id,
+            name: name.to_owned(),
+        });
+    }
+    Ok(Deployment {
+        deployer,
+        rollup_inbox: *inbox.address(),
+        rollups,
+        transactions,
+    })
+}

@@ -1,0 +1,17 @@
+//! `baton-devnet`: Baton's whole local world from one command.
+//!
+//! Today it starts an L1 (anvil, Prague), deploys Baton's contracts from the Rust
+//! bindings, registers two demo rollups, writes what it started to `<data-dir>/devnet.json`
+//! and prints it, then runs until interrupted. The Engine-API L1, the beacon service,
+//! relay, builder, sidecars and rollup nodes join it as their issues land.
+//!
+//! Data-flow steps (docs/architecture.md): none of its own; it wires the crates that own
+//! them into one running system.
+
+mod config;
+mod deploy;
+mod world;
+
+pub use config::DevnetConfig;
+pub use deploy::{Deployment, RollupInfo, deploy};
+pub use world::{Devnet, DevnetInfo, run};

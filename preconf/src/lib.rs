@@ -1,0 +1,38 @@
+//! Baton's protocol core: everything a wallet, a rollup node, the sidecar, the relay and
+//! the contracts' tests must agree on, with no I/O runtime.
+//!
+//! | module | what | data-flow steps (docs/architecture.md) |
+//! |---|---|---|
+//! | [`types`], [`chain_spec`] | slots, ids, amounts; slot ↔ time ↔ epoch | all |
+//! | [`request`], [`transaction`] | what wallets ask for; bounded transaction decoding | ①, ② |
+//! | [`commitment`], [`eip712`], [`signature`] | the signed promise (EIP-712, ECDSA) | ③, ⑧ |
+//! | [`bls`], [`constraints`] | BLS keys and domains; delegations and constraints | ④ |
+//! | [`ssz`] | builder-API containers, `transactions_root`, multiproofs | ⑤, ⑥ |
+//! | [`batch`] | rollup batch Merkle roots and position proofs | ④, ⑦, ⑧ |
+//! | [`mpt`] | transaction-trie and account proofs for disputes | ⑧ |
+//!
+//! The byte-level rules are written down in `docs/commitments.md` and
+//! `docs/derivation.md`, and pinned by the golden vectors in `tests/vectors/`, which the
+//! Solidity tests assert too.
+
+pub mod batch;
+pub mod bls;
+pub mod chain_spec;
+pub mod commitment;
+pub mod constraints;
+pub mod eip712;
+pub mod mpt;
+pub mod request;
+pub mod signature;
+pub mod ssz;
+pub mod transaction;
+pub mod types;
+
+pub use batch::{BatchTree, PositionProof, batch_root};
+pub use bls::{BlsPublicKey, BlsSecretKey, BlsSignature};
+pub use chain_spec::ChainSpec;
+pub use commitment::{Commitment, CommitmentKind, Placement, SignedCommitment};
+pub use eip712::BatonDomain;
+pub use request::{InclusionRequest, Request, RollupTransaction, SequencingRequest, SignedRequest};
+pub use signature::EcdsaSignature;
+pub use types::{ChainId, Epoch, Gas, Gwei, Position, RollupId, Slot, ValidatorIndex};

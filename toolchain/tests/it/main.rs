@@ -1,0 +1,65 @@
+//! Starts the real tools and talks to them over loopback.
+
+use std::{
+    io::{Read, Write},
+    net::TcpStream,
+    time::Duration,
+};
+
+use baton_toolchain::{Anvil, AnvilOptions, Redis, Tool, locate};
+
+fn exchange(addr: &str, request: &[u8]) -> String {
+    let mut stream = TcpStream::connect(addr).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    stream.write_all(request).unwrap();
+    let mut buf = vec![0u8; 4096];
+    let n = stream.read(&mut buf).unwrap();
+    String::from_utf8_lossy(&buf[..n]).into_owned()
+}
+
+#[test]
+fn every_npm_tool_is_installed() {
+    for tool in [Tool::Forge, Tool::Anvil, Tool::Cast, Tool::EthereumJs] {
+        let path = locate(tool).unwrap_or_else(|e| panic!("{e}"));
+        assert!(path.is_file(), "{tool}: {}", path.display());
+    }
+}
+
+#[test]
+fn redis_answers_ping_and_stops_on_drop() {
+    let redis = Redis::spawn().unwrap_or_else(|e| panic!("{e}"));
+    let addr = redis.url().trim_start_matches("redis://").to_owned();
+    assert_eq!(exchange(&addr, b"PING\r\n"), "+PONG\r\n");
+    assert_eq!(
+        exchange(&addr, b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n"),
+        "+OK\r\n"
+    );
+    assert_eq!(
+        exchange(&addr, b"*2\r\n$3\r\nGET\r\n$1\r\nk\r\n"),
+        "$1\r\nv\r\n"
+    );
+    drop(redis);
+    assert!(
+        TcpStream::connect(&addr).is_err(),
+        "redis still listening after drop"
+    );
+}
+
+#[test]
+fn anvil_serves_json_rpc_with_the_requested_chain_id() {
+    let anvil = Anvil::spawn(&AnvilOptions {
+        chain_id: 4_242,
+        ..AnvilOptions::default()
+    })
+    .unwrap_or_else(|e| panic!("{e}"));
+    let body = r#"{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[]}"#;
+    let request = format!(
+        "POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let addr = format!("127.0.0.1:{}", anvil.port());
+    let response = exchange(&addr, request.as_bytes());
+    assert!(response.contains(r#""result":"0x1092""#), "{response}");
+}

@@ -1,4 +1,4 @@
-//! Rust bindings for Baton's contracts.
+//! Rust bindings for Baton's contracts, and their deployment.
 //!
 //! The Solidity sources live beside this crate (`src/`, a Foundry project); forge exports
 //! each deployable contract's ABI and bytecode into `abi/` (committed, checked for
@@ -7,14 +7,11 @@
 //!
 //! Data-flow steps (docs/architecture.md): ⑦ the `RollupInbox` records each rollup's
 //! batch in the slot's L1 block; ⑧ the `Slasher` turns a broken promise into slashed
-//! collateral. Operators register in the `Registry`.
+//! collateral held by the `Registry`, where operators post collateral and bind validators.
+//! Parameters, deployment order and the threat model: `docs/contracts.md`.
 
-#![allow(missing_docs, unreachable_pub, clippy::too_many_arguments)] // generated code
+mod bindings;
+mod deploy;
 
-alloy::sol!(
-    /// The rollup batch inbox: rollups register, sequencers post each slot's batch.
-    #[sol(rpc)]
-    #[derive(Debug, PartialEq, Eq)]
-    RollupInbox,
-    "abi/RollupInbox.json"
-);
+pub use bindings::{IRegistry, ISlasher, Registry, RollupInbox, Slasher};
+pub use deploy::{DeployError, DeployParams, Deployed, deploy_all};

@@ -1,12 +1,12 @@
-//! Deploys Baton's contracts from the Rust bindings.
+//! Deploys Baton's contracts from the Rust bindings and registers the demo rollups.
 
 use alloy::{
     network::EthereumWallet,
-    primitives::{Address, B256, U256},
+    primitives::{Address, B256},
     providers::{Provider, ProviderBuilder},
     signers::local::PrivateKeySigner,
 };
-use baton_contracts::RollupInbox;
+use baton_contracts::{DeployParams, Deployed, RollupInbox, deploy_all};
 use eyre::{WrapErr, ensure};
 use serde::Serialize;
 
@@ -21,16 +21,20 @@ pub struct RollupInfo {
     pub name: String,
 }
 
-/// Addresses of the deployed contracts.
+/// What the devnet deployed.
 #[derive(Debug, Clone, Serialize)]
 pub struct Deployment {
     /// The deployer (and rollup admin).
     pub deployer: Address,
+    /// `Registry`.
+    pub registry: Address,
     /// `RollupInbox`.
     pub rollup_inbox: Address,
+    /// `Slasher` (the EIP-712 verifying contract).
+    pub slasher: Address,
     /// The rollups registered at deployment.
     pub rollups: Vec<RollupInfo>,
-    /// Hashes of the deployment transactions, in order.
+    /// Hashes of the rollup registration transactions.
     pub transactions: Vec<B256>,
 }
 
@@ -41,27 +45,31 @@ const DEMO_ROLLUPS: [(u64, &str); 2] = [(167_001, "alpha"), (167_002, "beta")];
 pub async fn deploy(
     rpc_url: &str,
     deployer_key: &str,
-    genesis_time: u64,
-    seconds_per_slot: u64,
+    params: &DeployParams,
 ) -> eyre::Result<Deployment> {
     let signer: PrivateKeySigner = deployer_key.parse().wrap_err("bad deployer key")?;
     let deployer = signer.address();
     let provider = ProviderBuilder::new()
         .wallet(EthereumWallet::from(signer))
         .connect_http(rpc_url.parse().wrap_err("bad L1 RPC URL")?);
-    let mut transactions = Vec::new();
 
-    let inbox = RollupInbox::deploy(
-        &provider,
-        U256::from(genesis_time),
-        U256::from(seconds_per_slot),
-    )
-    .await
-    .wrap_err("deploying RollupInbox")?;
-    let code = provider.get_code_at(*inbox.address()).await?;
-    ensure!(!code.is_empty(), "RollupInbox has no code after deployment");
+    let Deployed {
+        registry,
+        rollup_inbox,
+        slasher,
+    } = deploy_all(&provider, deployer, params).await?;
+    for (name, address) in [
+        ("Registry", registry),
+        ("RollupInbox", rollup_inbox),
+        ("Slasher", slasher),
+    ] {
+        let code = provider.get_code_at(address).await?;
+        ensure!(!code.is_empty(), "{name} has no code after deployment");
+    }
 
+    let inbox = RollupInbox::new(rollup_inbox, &provider);
     let mut rollups = Vec::new();
+    let mut transactions = Vec::new();
     for (l2_chain_id, name) in DEMO_ROLLUPS {
         let receipt = inbox
             .registerRollup(l2_chain_id, name.to_owned())
@@ -83,7 +91,9 @@ pub async fn deploy(
     }
     Ok(Deployment {
         deployer,
-        rollup_inbox: *inbox.address(),
+        registry,
+        rollup_inbox,
+        slasher,
         rollups,
         transactions,
     })

@@ -6,6 +6,7 @@ use std::{
     time::{SystemTime, UNIX_EPOCH},
 };
 
+use baton_contracts::DeployParams;
 use baton_toolchain::{Anvil, AnvilOptions};
 use eyre::WrapErr;
 use serde::Serialize;
@@ -53,15 +54,10 @@ impl Devnet {
         let l1 = tokio::task::spawn_blocking(move || Anvil::spawn(&options))
             .await?
             .wrap_err("starting the L1 (anvil)")?;
-        // Block time mining: wait for each deployment transaction's block.
-        let contracts = deploy(
-            &l1.endpoint(),
-            Anvil::DEV_KEYS[0],
-            genesis_time,
-            config.seconds_per_slot,
-        )
-        .await
-        .wrap_err("deploying the contracts")?;
+        let params = DeployParams::devnet(genesis_time, config.seconds_per_slot);
+        let contracts = deploy(&l1.endpoint(), Anvil::DEV_KEYS[0], &params)
+            .await
+            .wrap_err("deploying the contracts")?;
         let info = DevnetInfo {
             l1_rpc: l1.endpoint(),
             l1_chain_id: config.l1_chain_id,
@@ -85,7 +81,13 @@ pub async fn run(config: DevnetConfig) -> eyre::Result<()> {
     let devnet = Devnet::start(&config).await?;
     let info = &devnet.info;
     tracing::info!(l1_rpc = %info.l1_rpc, chain_id = info.l1_chain_id, "L1 (anvil, prague) running");
-    tracing::info!(address = %info.contracts.rollup_inbox, "RollupInbox deployed");
+    let contracts = &info.contracts;
+    tracing::info!(
+        registry = %contracts.registry,
+        rollup_inbox = %contracts.rollup_inbox,
+        slasher = %contracts.slasher,
+        "contracts deployed"
+    );
     for rollup in &info.contracts.rollups {
         tracing::info!(id = rollup.id, l2_chain_id = rollup.l2_chain_id, name = %rollup.name, "rollup registered");
     }

@@ -164,6 +164,20 @@ impl BlsSignature {
         }
     }
 
+    /// Verifies a signature over an arbitrary message (see [`BlsSecretKey::sign_message`]).
+    pub fn verify_message(
+        &self,
+        public_key: &BlsPublicKey,
+        message: &[u8],
+    ) -> Result<(), BlsError> {
+        let pk = public_key.to_blst()?;
+        let sig = self.to_blst()?;
+        match sig.verify(false, message, DST, &[], &pk, false) {
+            BLST_ERROR::BLST_SUCCESS => Ok(()),
+            _ => Err(BlsError::VerificationFailed),
+        }
+    }
+
     /// Aggregates signatures (each must be a valid encoding).
     pub fn aggregate(signatures: &[Self]) -> Result<Self, BlsError> {
         let sigs = signatures
@@ -281,6 +295,13 @@ impl BlsSecretKey {
     /// Signs a 32-byte signing root.
     pub fn sign(&self, signing_root: B256) -> BlsSignature {
         BlsSignature(self.0.sign(signing_root.as_slice(), DST, &[]).compress())
+    }
+
+    /// Signs an arbitrary message (hashed to G2 with [`DST`]). Beacon-chain messages use
+    /// [`Self::sign`] over a signing root; the Registry's proof of possession signs its
+    /// own message this way.
+    pub fn sign_message(&self, message: &[u8]) -> BlsSignature {
+        BlsSignature(self.0.sign(message, DST, &[]).compress())
     }
 
     /// The secret scalar, big-endian. Handle with care: for keystores only.

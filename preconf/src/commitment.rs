@@ -338,7 +338,7 @@ mod tests {
             Err(CommitmentError::WrongRequest { .. })
         ));
         // Tampered content.
-        let mut tampered = signed.clone();
+        let mut tampered = signed;
         tampered.commitment.placements[0].position = Position(1);
         assert!(matches!(
             tampered.verify(&domain()),

@@ -149,13 +149,10 @@ mod containers {
 use containers::{ConstraintSsz, ConstraintsMessageSsz, DelegationSsz};
 use ssz_rs::{List, SimpleSerialize};
 
-fn bounded<T: Clone, const N: usize>(
+fn bounded<T: SimpleSerialize + Clone, const N: usize>(
     field: &'static str,
     items: Vec<T>,
-) -> Result<List<T, N>, ConstraintsError>
-where
-    T: SimpleSerialize,
-{
+) -> Result<List<T, N>, ConstraintsError> {
     let len = items.len();
     List::try_from(items).map_err(|_| ConstraintsError::TooLarge { field, len, max: N })
 }

@@ -169,14 +169,14 @@ pub fn verify_account_proof(
     // If the last node is a leaf for this key, its value is the account; try inclusion
     // first, then exclusion.
     let claimed = nodes.last().and_then(|node| leaf_value(node));
-    if let Some(value) = claimed {
-        if verify_proof(state_root, key, Some(value.clone()), nodes).is_ok() {
-            let account =
-                TrieAccount::decode(&mut value.as_slice()).map_err(|e| MptError::BadAccount {
-                    reason: e.to_string(),
-                })?;
-            return Ok(AccountState::Exists(account));
-        }
+    if let Some(value) = claimed
+        && verify_proof(state_root, key, Some(value.clone()), nodes).is_ok()
+    {
+        let account =
+            TrieAccount::decode(&mut value.as_slice()).map_err(|e| MptError::BadAccount {
+                reason: e.to_string(),
+            })?;
+        return Ok(AccountState::Exists(account));
     }
     if state_root == EMPTY_ROOT_HASH && nodes.is_empty() {
         return Ok(AccountState::Absent);
@@ -284,7 +284,7 @@ mod tests {
             .iter()
             .map(|(a, acc)| (Nibbles::unpack(keccak256(a)), encode_account(acc)))
             .collect();
-        leaves.sort_by(|a, b| a.0.cmp(&b.0));
+        leaves.sort_by_key(|leaf| leaf.0);
         let prove = |address: Address| {
             let target = Nibbles::unpack(keccak256(address));
             let mut hb =

@@ -298,7 +298,6 @@ mod tests {
             ],
         });
         let checked = req
-            .clone()
             .sign(&wallet(), &domain())
             .unwrap()
             .check(&domain())

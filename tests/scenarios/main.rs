@@ -1,4 +1,7 @@
 //! End-to-end scenarios: the real binaries, started as separate processes, asserting
 //! on-chain outcomes.
 
+// Test code: a panic is a test failure with its location, which is what we want.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod devnet_up;

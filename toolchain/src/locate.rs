@@ -52,7 +52,7 @@ impl Tool {
     }
 
     /// Whether the tool comes from the repository's npm packages.
-    const fn from_npm(self) -> bool {
+    const fn ships_with_npm(self) -> bool {
         !matches!(self, Self::RedisServer)
     }
 
@@ -138,14 +138,14 @@ pub fn locate(tool: Tool) -> Result<PathBuf, ToolError> {
         }
         searched.push(path);
     }
-    if tool.from_npm() {
-        if let Some(root) = repository_root() {
-            for candidate in tool.npm_candidates(&root.join("node_modules")) {
-                if is_executable(&candidate) {
-                    return Ok(candidate);
-                }
-                searched.push(candidate);
+    if tool.ships_with_npm()
+        && let Some(root) = repository_root()
+    {
+        for candidate in tool.npm_candidates(&root.join("node_modules")) {
+            if is_executable(&candidate) {
+                return Ok(candidate);
             }
+            searched.push(candidate);
         }
     }
     if let Some(path) = env::var_os("PATH") {

@@ -21,6 +21,9 @@ interface Vm {
     function expectRevert() external;
     function expectEmit(bool topic1, bool topic2, bool topic3, bool data, address emitter) external;
     function assume(bool condition) external pure;
+    function snapshotGasLastCall(string calldata group, string calldata name)
+        external
+        returns (uint256 gasUsed);
     function projectRoot() external view returns (string memory);
     function readFile(string calldata path) external view returns (string memory);
     function parseJsonUint(string calldata json, string calldata key)
@@ -52,6 +55,22 @@ interface Vm {
         pure
         returns (string[] memory);
     function toString(uint256 value) external pure returns (string memory);
+    function toString(bytes32 value) external pure returns (string memory);
+    function toString(bytes calldata value) external pure returns (string memory);
+    function toString(address value) external pure returns (string memory);
+    function etch(address target, bytes calldata code) external;
+    function chainId(uint256 newChainId) external;
+    function setBlockhash(uint256 blockNumber, bytes32 blockHash) external;
+    function getNonce(address account) external view returns (uint64);
+    function computeCreateAddress(address deployer, uint256 nonce) external pure returns (address);
+    function skip(bool skipTest, string calldata reason) external;
+    function exists(string calldata path) external view returns (bool);
+    function keyExistsJson(string calldata json, string calldata key) external view returns (bool);
+    function parseJsonString(string calldata json, string calldata key)
+        external
+        pure
+        returns (string memory);
+    function assertLe(uint256 left, uint256 right, string calldata error) external pure;
     function assertEq(uint256 left, uint256 right, string calldata error) external pure;
     function assertEq(bytes32 left, bytes32 right, string calldata error) external pure;
     function assertEq(address left, address right, string calldata error) external pure;

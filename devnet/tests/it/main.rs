@@ -1,5 +1,8 @@
 //! The devnet library started in-process.
 
+// Test code: a panic is a test failure with its location, which is what we want.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use alloy::providers::{Provider, ProviderBuilder};
 use baton_devnet::{Devnet, DevnetConfig};
 

@@ -155,12 +155,13 @@ pub fn calculate_multi_merkle_root(
     let mut pos = 0;
     while pos < keys.len() {
         let k = keys[pos];
-        if k > 1 && !nodes.contains_key(&(k / 2)) {
-            if let (Some(left), Some(right)) = (nodes.get(&(k & !1)), nodes.get(&(k | 1))) {
-                let parent = sha256_pair(left, right);
-                nodes.insert(k / 2, parent);
-                keys.push(k / 2);
-            }
+        if k > 1
+            && !nodes.contains_key(&(k / 2))
+            && let (Some(left), Some(right)) = (nodes.get(&(k & !1)), nodes.get(&(k | 1)))
+        {
+            let parent = sha256_pair(left, right);
+            nodes.insert(k / 2, parent);
+            keys.push(k / 2);
         }
         pos += 1;
     }

@@ -1,5 +1,8 @@
 //! Starts the real tools and talks to them over loopback.
 
+// Test code: a panic is a test failure with its location, which is what we want.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::{
     io::{Read, Write},
     net::TcpStream,

@@ -1,0 +1,27 @@
+//! The `sol!` bindings, generated from `abi/*.json`.
+
+#![allow(missing_docs, unreachable_pub, clippy::too_many_arguments)] // generated code
+
+alloy::sol!(
+    /// Operators, their committers, collateral and validator keys.
+    #[sol(rpc)]
+    #[derive(Debug, PartialEq, Eq)]
+    Registry,
+    "abi/Registry.json"
+);
+
+alloy::sol!(
+    /// The rollup batch inbox: rollups register, sequencers post each slot's batch.
+    #[sol(rpc)]
+    #[derive(Debug, PartialEq, Eq)]
+    RollupInbox,
+    "abi/RollupInbox.json"
+);
+
+alloy::sol!(
+    /// Turns broken promises into slashed collateral.
+    #[sol(rpc)]
+    #[derive(Debug, PartialEq, Eq)]
+    Slasher,
+    "abi/Slasher.json"
+);

@@ -67,7 +67,7 @@ fn network_form_decodes_to_the_canonical_hash_and_leaf() {
     let others: Vec<Bytes> = (0..6u8)
         .map(|i| Bytes::from(vec![0x02; 90 + usize::from(i)]))
         .collect();
-    let mut block = others.clone();
+    let mut block = others;
     block.insert(3, tx.canonical.clone());
     block.push(
         decode_l1_transaction(&blob_tx(&signer, 1, 1, 1))

@@ -19,7 +19,7 @@ const forge = path.join(root, 'node_modules', '.bin', 'forge');
 const check = process.argv.includes('--check');
 
 if (!fs.existsSync(forge)) {
-  console.error('scripts/abi.js: forge is not installed; run `npm ci` in the repository root');
+  console.error('scripts/abi.js: forge is not installed; run `npm install` in the repository root');
   process.exit(2);
 }
 

@@ -11,13 +11,24 @@ need_command() {
 }
 
 # Pinned node tools (forge, anvil, cast, solcjs, the ethereumjs client) from package-lock.json.
+#
+# `npm install` against the committed lock, not `npm ci`: the package registry this project
+# reaches lacks some of the foundry packages' optional per-platform binaries (macOS,
+# Windows), so those never enter the lock, and `npm ci` refuses such a lock. `npm install`
+# installs exactly the locked versions; we fail if it had to change the lock.
 ensure_node_modules() {
     need_command node "install Node.js 20+ (apt-get install -y nodejs npm)"
     need_command npm "install npm (apt-get install -y npm)"
+    local lock="$baton_root/package-lock.json"
     local stamp="$baton_root/node_modules/.package-lock.json"
-    if [[ ! -f "$stamp" || "$baton_root/package-lock.json" -nt "$stamp" ]]; then
-        say "npm ci (pinned forge, anvil, cast, solc, @ethereumjs/client)"
-        (cd "$baton_root" && npm ci --no-audit --no-fund --loglevel=error)
+    if [[ ! -f "$stamp" || "$lock" -nt "$stamp" ]]; then
+        say "npm install (pinned by package-lock.json: forge, anvil, cast, solc, @ethereumjs/client)"
+        local before
+        before="$(sha256sum "$lock")"
+        (cd "$baton_root" && npm install --no-audit --no-fund --loglevel=error)
+        if [[ "$(sha256sum "$lock")" != "$before" ]]; then
+            die "npm install changed package-lock.json: the lock no longer matches package.json; run 'npm install', review and commit the lock"
+        fi
     fi
 }
 

@@ -45,7 +45,7 @@ impl Tool {
     pub const fn install_hint(self) -> &'static str {
         match self {
             Self::Forge | Self::Anvil | Self::Cast | Self::EthereumJs => {
-                "run `npm ci` in the repository root (versions pinned in package-lock.json)"
+                "run `npm install` in the repository root (versions pinned by package-lock.json)"
             }
             Self::RedisServer => "run `apt-get update && apt-get install -y redis-server`",
         }
@@ -175,7 +175,7 @@ mod tests {
         for tool in Tool::ALL {
             let hint = tool.install_hint();
             assert!(
-                hint.contains("npm ci") || hint.contains("apt-get install"),
+                hint.contains("npm install") || hint.contains("apt-get install"),
                 "{tool}: {hint}"
             );
         }

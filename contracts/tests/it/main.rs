@@ -1,8 +1,10 @@
 //! The contracts on a real anvil, driven through the Rust bindings, with evidence signed
-//! by `baton-preconf`.
+//! and proven by `baton-preconf` from anvil's real blocks.
 
 // Test code: a panic is a test failure with its location, which is what we want.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod disputes;
+mod fixture;
 mod rollup_inbox;
 mod slashing;

@@ -1,34 +1,23 @@
 //! `RollupInbox` on anvil: batches land only inside their slot, roots match `baton-preconf`.
 
 use alloy::{
-    network::EthereumWallet,
     primitives::{Bytes, U256, keccak256},
-    providers::{Provider, ProviderBuilder, ext::AnvilApi},
+    providers::{Provider, ext::AnvilApi},
     signers::local::PrivateKeySigner,
 };
 use baton_contracts::RollupInbox;
 use baton_toolchain::{Anvil, AnvilOptions};
 
-const SECONDS_PER_SLOT: u64 = 12;
+use crate::fixture::provider_for;
 
-/// A provider that signs as `key` and reads the nonce from the node before every send:
-/// this test sends transactions that revert at gas estimation, and a cached nonce would
-/// be burnt by them and leave a gap.
-fn provider_for(key: &PrivateKeySigner, anvil: &Anvil) -> eyre::Result<impl Provider + Clone> {
-    Ok(ProviderBuilder::default()
-        .with_gas_estimation()
-        .with_simple_nonce_management()
-        .fetch_chain_id()
-        .wallet(EthereumWallet::from(key.clone()))
-        .connect_http(anvil.endpoint().parse()?))
-}
+const SECONDS_PER_SLOT: u64 = 12;
 
 #[tokio::test]
 async fn batches_land_only_in_their_slot_with_the_preconf_root() -> eyre::Result<()> {
     let anvil = Anvil::spawn(&AnvilOptions::default())?;
     let sequencer: PrivateKeySigner = Anvil::DEV_KEYS[1].parse()?;
     let outsider: PrivateKeySigner = Anvil::DEV_KEYS[2].parse()?;
-    let provider = provider_for(&sequencer, &anvil)?;
+    let provider = provider_for(&sequencer, &anvil);
 
     let genesis = provider
         .get_block_by_number(Default::default())
@@ -96,7 +85,7 @@ async fn batches_land_only_in_their_slot_with_the_preconf_root() -> eyre::Result
     );
 
     // Someone else's batch for the same slot is stored apart and cannot replace ours.
-    let other = provider_for(&outsider, &anvil)?;
+    let other = provider_for(&outsider, &anvil);
     let inbox_as_outsider = RollupInbox::new(*inbox.address(), &other);
     provider
         .anvil_set_next_block_timestamp(genesis + 20 * SECONDS_PER_SLOT)

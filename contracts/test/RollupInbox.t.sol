@@ -5,6 +5,7 @@ import {BaseTest} from "./utils/Vm.sol";
 import {RollupInbox} from "../src/RollupInbox.sol";
 import {IRollupInbox} from "../src/interfaces/IRollupInbox.sol";
 import {BatchRoot} from "../src/lib/BatchRoot.sol";
+import {BatchProofs} from "./utils/BatchProofs.sol";
 
 /// @notice Registering rollups and posting batches inside (and outside) their slot.
 contract RollupInboxTest is BaseTest {
@@ -108,12 +109,8 @@ contract RollupInboxTest is BaseTest {
             hashes[i] = keccak256(abi.encode(i, count));
         }
         bytes32 txHash = hashes[position];
-        bytes32[] memory copy = new bytes32[](count);
-        for (uint256 i; i < count; ++i) {
-            copy[i] = hashes[i];
-        }
-        bytes32 root = BatchRoot.rootOfHashes(copy);
-        bytes32[] memory siblings = _siblings(hashes, position);
+        bytes32 root = BatchProofs.root(hashes);
+        bytes32[] memory siblings = BatchProofs.siblings(hashes, position);
         vm.assertTrue(this.verifyExternal(root, count, position, txHash, siblings), "valid proof");
         vm.assertFalse(this.verifyExternal(root, count, position, ~txHash, siblings), "wrong leaf");
         vm.assertFalse(
@@ -133,33 +130,5 @@ contract RollupInboxTest is BaseTest {
 
     function bound(uint256 x, uint256 lo, uint256 hi) internal pure returns (uint256) {
         return lo + (x % (hi - lo + 1));
-    }
-
-    /// Builds the sibling path by recomputing each level (test-only, quadratic is fine).
-    function _siblings(bytes32[] memory hashes, uint256 position)
-        internal
-        pure
-        returns (bytes32[] memory s)
-    {
-        uint256 d = BatchRoot.depth(hashes.length);
-        s = new bytes32[](d);
-        // Full-width levels; subtrees beyond the last leaf stay bytes32(0).
-        uint256 width = 1 << d;
-        uint256 filled = hashes.length;
-        bytes32[] memory level = new bytes32[](width);
-        for (uint256 i; i < filled; ++i) {
-            level[i] = BatchRoot.leaf(hashes[i]);
-        }
-        for (uint256 l; l < d; ++l) {
-            s[l] = level[position ^ 1];
-            uint256 nextFilled = (filled + 1) / 2;
-            for (uint256 i; i < width / 2; ++i) {
-                level[i] =
-                    i < nextFilled ? BatchRoot.node(level[2 * i], level[2 * i + 1]) : bytes32(0);
-            }
-            width /= 2;
-            filled = nextFilled;
-            position >>= 1;
-        }
     }
 }

@@ -176,9 +176,9 @@ impl Delegation {
 
     /// The proposer's signing root under the constraints domain.
     pub fn signing_root(&self, genesis_fork_version: [u8; 4]) -> Result<B256, ConstraintsError> {
-        Ok(compute_signing_root(
+        Ok(domain_signing_root(
             self.object_root()?,
-            constraints_domain(genesis_fork_version),
+            genesis_fork_version,
         ))
     }
 
@@ -196,11 +196,33 @@ impl Delegation {
     }
 }
 
+/// `compute_signing_root` under the constraints domain, shared by every message here.
+fn domain_signing_root(object_root: B256, genesis_fork_version: [u8; 4]) -> B256 {
+    compute_signing_root(object_root, constraints_domain(genesis_fork_version))
+}
+
+/// Verifies `signature` by `signer` over a constraints-domain message's object root.
+fn verify_domain_signature(
+    signature: &BlsSignature,
+    signer: &BlsPublicKey,
+    object_root: B256,
+    genesis_fork_version: [u8; 4],
+) -> Result<(), ConstraintsError> {
+    Ok(signature.verify(
+        signer,
+        domain_signing_root(object_root, genesis_fork_version),
+    )?)
+}
+
 impl SignedDelegation {
     /// Verifies that the named proposer signed it.
     pub fn verify(&self, genesis_fork_version: [u8; 4]) -> Result<(), ConstraintsError> {
-        let root = self.message.signing_root(genesis_fork_version)?;
-        Ok(self.signature.verify(&self.message.proposer, root)?)
+        verify_domain_signature(
+            &self.signature,
+            &self.message.proposer,
+            self.message.object_root()?,
+            genesis_fork_version,
+        )
     }
 }
 
@@ -229,9 +251,9 @@ impl ConstraintsMessage {
 
     /// The delegate's signing root under the constraints domain.
     pub fn signing_root(&self, genesis_fork_version: [u8; 4]) -> Result<B256, ConstraintsError> {
-        Ok(compute_signing_root(
+        Ok(domain_signing_root(
             self.object_root()?,
-            constraints_domain(genesis_fork_version),
+            genesis_fork_version,
         ))
     }
 
@@ -254,8 +276,12 @@ impl SignedConstraints {
     /// in that slot (it is the proposer, or holds a verified delegation) is the caller's
     /// check.
     pub fn verify(&self, genesis_fork_version: [u8; 4]) -> Result<(), ConstraintsError> {
-        let root = self.message.signing_root(genesis_fork_version)?;
-        Ok(self.signature.verify(&self.message.delegate, root)?)
+        verify_domain_signature(
+            &self.signature,
+            &self.message.delegate,
+            self.message.object_root()?,
+            genesis_fork_version,
+        )
     }
 }
 

@@ -10,6 +10,7 @@ use alloy::{
     providers::{Provider, ProviderBuilder, ext::AnvilApi},
     rlp::Encodable,
     signers::local::PrivateKeySigner,
+    sol_types::SolValue,
 };
 use baton_contracts::{DeployParams, Deployed, ISlasher, Registry, Slasher, deploy_all};
 use baton_preconf::{BatonDomain, BlsSecretKey, Commitment, SignedCommitment};
@@ -192,26 +193,11 @@ impl World {
     }
 }
 
-/// The Solidity form of a signed commitment.
+/// The Solidity form of a signed commitment: `baton-preconf`'s EIP-712 struct and the
+/// Slasher's `ISlasher.Commitment` share one ABI layout, so the conversion is an ABI round
+/// trip (which also checks that the layouts agree).
 pub(crate) fn to_sol(signed: &SignedCommitment) -> (ISlasher::Commitment, Bytes) {
-    let c = &signed.commitment;
-    let commitment = ISlasher::Commitment {
-        kind: c.kind.code(),
-        slot: c.slot.0,
-        validatorPubkey: c.validator_pubkey.0.to_vec().into(),
-        committer: c.committer,
-        requestId: c.request_id,
-        fee: c.fee,
-        txHashes: c.tx_hashes.clone(),
-        placements: c
-            .placements
-            .iter()
-            .map(|p| ISlasher::Placement {
-                rollupId: p.rollup_id.0,
-                position: p.position.0,
-                txHash: p.tx_hash,
-            })
-            .collect(),
-    };
+    let encoded = signed.commitment.to_eip712().abi_encode();
+    let commitment = ISlasher::Commitment::abi_decode(&encoded).expect("same ABI layout");
     (commitment, signed.signature.to_bytes().to_vec().into())
 }

@@ -3,7 +3,10 @@
 //! proofs must be rejected with typed errors, never panic or loop unbounded.
 #![no_main]
 
-use std::sync::OnceLock;
+use std::{
+    cell::Cell,
+    sync::{Once, OnceLock},
+};
 
 use alloy_primitives::{B256, Bytes, keccak256};
 use baton_preconf::{
@@ -11,7 +14,7 @@ use baton_preconf::{
     mpt::{TransactionProof, verify_account_proof},
     ssz::{
         InclusionMultiProof, SignedBlindedBeaconBlockElectra, SignedBuilderBidElectra, TransactionsTree,
-        calculate_multi_merkle_root,
+        calculate_multi_merkle_root, decode,
     },
 };
 use libfuzzer_sys::fuzz_target;
@@ -30,7 +33,33 @@ fn fixture() -> &'static Fixture {
     })
 }
 
+thread_local! {
+    static IN_SSZ_DECODE: Cell<bool> = const { Cell::new(false) };
+}
+
+/// `ssz::decode` turns an ssz_rs decoder panic into an error (see docs/fuzzing.md), but
+/// libFuzzer's panic hook aborts on every panic, caught or not. Chain the hook so a panic
+/// inside `decode` is left to `decode`, and any other panic still aborts as a crash.
+fn tolerate_panics_inside_decode() {
+    static HOOK: Once = Once::new();
+    HOOK.call_once(|| {
+        let libfuzzer_hook = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !IN_SSZ_DECODE.with(Cell::get) {
+                libfuzzer_hook(info);
+            }
+        }));
+    });
+}
+
+fn decode_untrusted<T: ssz_rs::SimpleSerialize>(bytes: &[u8]) {
+    IN_SSZ_DECODE.with(|flag| flag.set(true));
+    let _ = decode::<T>(bytes);
+    IN_SSZ_DECODE.with(|flag| flag.set(false));
+}
+
 fuzz_target!(|data: &[u8]| {
+    tolerate_panics_inside_decode();
     let Some((&selector, rest)) = data.split_first() else { return };
     let f = fixture();
     match selector % 6 {
@@ -49,10 +78,10 @@ fuzz_target!(|data: &[u8]| {
             let _ = calculate_multi_merkle_root(&leaves, &nodes, &indices);
         }
         2 => {
-            let _ = ssz_rs::deserialize::<SignedBuilderBidElectra>(rest);
+            decode_untrusted::<SignedBuilderBidElectra>(rest);
         }
         3 => {
-            let _ = ssz_rs::deserialize::<SignedBlindedBeaconBlockElectra>(rest);
+            decode_untrusted::<SignedBlindedBeaconBlockElectra>(rest);
         }
         4 => {
             if let Ok(proof) = serde_json::from_slice::<PositionProof>(rest) {

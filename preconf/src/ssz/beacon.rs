@@ -303,3 +303,22 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod regression {
+    use super::SignedBlindedBeaconBlockElectra;
+    use crate::ssz::{SszError, decode};
+
+    /// Found by the `proofs` fuzz target: ssz_rs 0.9's derived decoder underflows on
+    /// these offsets. It must be a typed error, not a panic.
+    #[test]
+    fn malformed_offsets_are_an_error_not_a_panic() {
+        let input = include_bytes!("../../tests/vectors/regression-ssz-blinded-block-offsets.bin");
+        // The fuzz target's first byte selects the decoder; the rest is the SSZ input.
+        let result = decode::<SignedBlindedBeaconBlockElectra>(&input[1..]);
+        assert!(
+            matches!(result, Err(SszError::Malformed { .. })),
+            "{result:?}"
+        );
+    }
+}

@@ -21,7 +21,7 @@ pub(crate) use builder::pubkey_bytes as builder_pubkey_bytes;
 pub use builder::{
     BlsPubkeyBytes, BlsSignatureBytes, BuilderBidDeneb, BuilderBidElectra, ConsolidationRequest,
     DepositRequest, ExecutionPayloadHeader, ExecutionRequests, SignedBuilderBidElectra,
-    SignedValidatorRegistration, SszError, ValidatorRegistrationV1, WithdrawalRequest,
+    SignedValidatorRegistration, SszError, ValidatorRegistrationV1, WithdrawalRequest, decode,
     hash_tree_root,
 };
 pub use multiproof::{

@@ -13,8 +13,8 @@ use baton_preconf::{
     PositionProof,
     mpt::{TransactionProof, verify_account_proof},
     ssz::{
-        InclusionMultiProof, SignedBlindedBeaconBlockElectra, SignedBuilderBidElectra, TransactionsTree,
-        calculate_multi_merkle_root, decode,
+        InclusionMultiProof, SignedBlindedBeaconBlockElectra, SignedBuilderBidElectra,
+        TransactionsTree, calculate_multi_merkle_root, decode,
     },
 };
 use libfuzzer_sys::fuzz_target;
@@ -27,7 +27,9 @@ struct Fixture {
 fn fixture() -> &'static Fixture {
     static F: OnceLock<Fixture> = OnceLock::new();
     F.get_or_init(|| {
-        let block: Vec<Bytes> = (0..40u8).map(|i| Bytes::from(vec![i; 100 + usize::from(i)])).collect();
+        let block: Vec<Bytes> = (0..40u8)
+            .map(|i| Bytes::from(vec![i; 100 + usize::from(i)]))
+            .collect();
         let tree = TransactionsTree::new(&block).expect("small block");
         Fixture { block, tree }
     })
@@ -60,19 +62,29 @@ fn decode_untrusted<T: ssz_rs::SimpleSerialize>(bytes: &[u8]) {
 
 fuzz_target!(|data: &[u8]| {
     tolerate_panics_inside_decode();
-    let Some((&selector, rest)) = data.split_first() else { return };
+    let Some((&selector, rest)) = data.split_first() else {
+        return;
+    };
     let f = fixture();
     match selector % 6 {
         0 => {
             if let Ok(proof) = serde_json::from_slice::<InclusionMultiProof>(rest) {
-                let constrained: Vec<(B256, Bytes)> = f.block.iter().take(8).map(|t| (keccak256(t), t.clone())).collect();
+                let constrained: Vec<(B256, Bytes)> = f
+                    .block
+                    .iter()
+                    .take(8)
+                    .map(|t| (keccak256(t), t.clone()))
+                    .collect();
                 let _ = proof.verify(f.tree.root(), &constrained);
             }
         }
         1 => {
             // Raw index sets: 8-byte indices followed by 32-byte hashes.
             let (idx, hashes) = rest.split_at(rest.len().min(8 * 16));
-            let indices: Vec<u64> = idx.chunks_exact(8).map(|c| u64::from_le_bytes(c.try_into().unwrap_or_default()) % (1 << 23)).collect();
+            let indices: Vec<u64> = idx
+                .chunks_exact(8)
+                .map(|c| u64::from_le_bytes(c.try_into().unwrap_or_default()) % (1 << 23))
+                .collect();
             let nodes: Vec<B256> = hashes.chunks_exact(32).map(B256::from_slice).collect();
             let leaves = vec![B256::ZERO; indices.len()];
             let _ = calculate_multi_merkle_root(&leaves, &nodes, &indices);
@@ -91,7 +103,11 @@ fuzz_target!(|data: &[u8]| {
         _ => {
             if let Ok(proof) = serde_json::from_slice::<TransactionProof>(rest) {
                 let _ = proof.verify(B256::repeat_byte(3));
-                let _ = verify_account_proof(B256::repeat_byte(3), alloy_primitives::Address::ZERO, &proof.nodes);
+                let _ = verify_account_proof(
+                    B256::repeat_byte(3),
+                    alloy_primitives::Address::ZERO,
+                    &proof.nodes,
+                );
             }
         }
     }

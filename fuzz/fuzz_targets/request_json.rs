@@ -7,7 +7,10 @@ use baton_preconf::{BatonDomain, SignedCommitment, SignedRequest};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let domain = BatonDomain { chain_id: 1, verifying_contract: Address::repeat_byte(0x51) };
+    let domain = BatonDomain {
+        chain_id: 1,
+        verifying_contract: Address::repeat_byte(0x51),
+    };
     if let Ok(request) = serde_json::from_slice::<SignedRequest>(data) {
         let _ = request.check(&domain);
         let _ = request.request.id(&domain);

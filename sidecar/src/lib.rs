@@ -1,15 +1,30 @@
 //! Baton's preconfirmation sidecar: the service a validator operator runs next to its
 //! beacon node.
 //!
-//! It will own steps ①–④ and ⑥ of the data flow (docs/architecture.md): the wallet-facing
-//! JSON-RPC (①), validation against the beacon lookahead and execution state (②), the
-//! crash-safe commitment journal and signing (③), sealing rollup batches and sending
-//! constraints to relays at the slot deadline (④), and the builder-API proxy that checks
-//! relay bids' proofs or serves a local fallback block (⑥).
+//! | module | step (docs/architecture.md) |
+//! |---|---|
+//! | [`rpc`] | ① the wallet-facing JSON-RPC API, its error codes, `/metrics` |
+//! | [`lookahead`] | ② which upcoming slots are ours; the slot clock |
+//! | [`ledger`] | ②–③ batch positions, L1 gas, nonces and balances across pending promises |
+//! | [`journal`] | ③ the crash-safe record of every promise, durable before signing |
+//! | [`service`] | ①–③ request → checks → reservation → journal → signature |
 //!
-//! This release holds the crate's place in the workspace; the service itself is built in
-//! the issues that follow the workspace foundation (see the README's status table).
+//! Built so far: rollup sequencing promises end to end (cross-rollup bundles all or
+//! nothing), the journal with group commit and torn-tail recovery, and the JSON-RPC surface.
+//! Still to come (see the README status table): the beacon duties client, L1 inclusion
+//! promises against live execution state, pricing, rate limits, the Redis backend, the
+//! `run` command, and steps ④ and ⑥.
 
-/// What this build of the sidecar can do, shown by `baton-sidecar --help`.
-pub const STATUS: &str = "the preconfirmation service (steps ①–④, ⑥) is not built yet; \
+pub mod journal;
+pub mod ledger;
+pub mod lookahead;
+pub(crate) mod metrics;
+pub mod rpc;
+pub mod service;
+
+pub use metrics::render as render_metrics;
+
+/// What this build of the sidecar binary can do, shown by `baton-sidecar --help`.
+pub const STATUS: &str = "the sidecar library serves rollup sequencing promises (see docs/api.md); \
+                          the `run` command that wires it to a beacon node is not built yet, so \
                           this binary only reports its version";

@@ -1,0 +1,466 @@
+//! The books of our upcoming slots (steps ② and ③): rollup batch positions, L1 gas, and
+//! each sender's promised nonces and worst-case spend across every pending promise.
+//!
+//! A request is checked against the books and reserved in one step under the caller's
+//! lock, all or nothing: a cross-rollup bundle gets positions in every batch or none. The
+//! journal replays into the same books on restart ([`Ledger::apply`]), so a restart never
+//! hands out a position or a nonce twice.
+
+use std::collections::{BTreeMap, HashMap};
+
+use alloy_primitives::{Address, B256, Bytes, U256};
+use baton_preconf::{Position, RollupId, Slot};
+
+use crate::journal::{JournalEntry, Reservation};
+
+/// Capacity of one slot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// L1 gas the sidecar may promise per slot.
+    pub gas_per_slot: u64,
+    /// Transactions per rollup batch.
+    pub batch_max_txs: u64,
+    /// Bytes of raw transactions per rollup batch.
+    pub batch_max_bytes: u64,
+}
+
+/// An L1 transaction's account as the execution layer reports it at the head.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct AccountState {
+    /// Nonce at the head.
+    pub nonce: u64,
+    /// Balance at the head.
+    pub balance: U256,
+}
+
+/// A reservation the books cannot make.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LedgerError {
+    /// The rollup's batch for the slot has no room left.
+    #[error(
+        "rollup {rollup_id}'s batch in slot {slot} is full ({count} of {max} transactions, {bytes} of {max_bytes} bytes)"
+    )]
+    BatchFull {
+        /// Slot.
+        slot: Slot,
+        /// Rollup.
+        rollup_id: RollupId,
+        /// Transactions already promised.
+        count: u64,
+        /// Limit.
+        max: u64,
+        /// Bytes already promised.
+        bytes: u64,
+        /// Byte limit.
+        max_bytes: u64,
+    },
+    /// The slot's L1 gas is promised away.
+    #[error("slot {slot} has {remaining} gas left, the bundle needs {requested}")]
+    SlotGasFull {
+        /// Slot.
+        slot: Slot,
+        /// Gas requested.
+        requested: u64,
+        /// Gas left.
+        remaining: u64,
+    },
+    /// The transaction's nonce is not the sender's next one, counting earlier promises.
+    #[error(
+        "sender {sender} must use nonce {expected} next (counting earlier promises), not {got}"
+    )]
+    NonceMismatch {
+        /// Sender.
+        sender: Address,
+        /// Nonce expected.
+        expected: u64,
+        /// Nonce given.
+        got: u64,
+    },
+    /// The sender cannot pay for this and every earlier pending promise.
+    #[error("sender {sender} has {balance} wei; pending promises and this one may cost {needed}")]
+    InsufficientBalance {
+        /// Sender.
+        sender: Address,
+        /// Worst case of every pending promise plus this one.
+        needed: U256,
+        /// Balance at the head.
+        balance: U256,
+    },
+    /// The same rollup transaction is already promised in this slot.
+    #[error("transaction {hash} is already promised in rollup {rollup_id}'s batch for slot {slot}")]
+    AlreadyPromised {
+        /// Slot.
+        slot: Slot,
+        /// Rollup.
+        rollup_id: RollupId,
+        /// The transaction hash.
+        hash: B256,
+    },
+}
+
+#[derive(Debug, Default, Clone)]
+struct BatchBook {
+    txs: Vec<(B256, Bytes)>,
+    bytes: u64,
+}
+
+#[derive(Debug, Default, Clone)]
+struct SlotBook {
+    gas: u64,
+    batches: HashMap<RollupId, BatchBook>,
+    /// Worst-case spend each sender has promised in this slot.
+    spend: HashMap<Address, U256>,
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+struct SenderBook {
+    /// The nonce after the highest promised one.
+    next_nonce: u64,
+    /// Worst-case spend across every pending slot.
+    pending_spend: U256,
+}
+
+/// One L1 transaction of an inclusion request, decoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct L1Item {
+    /// Sender.
+    pub sender: Address,
+    /// Nonce.
+    pub nonce: u64,
+    /// Gas limit.
+    pub gas: u64,
+    /// Worst-case cost.
+    pub max_cost: U256,
+}
+
+/// The books of every slot the sidecar has promised in.
+#[derive(Debug, Clone)]
+pub struct Ledger {
+    limits: Limits,
+    slots: BTreeMap<Slot, SlotBook>,
+    senders: HashMap<Address, SenderBook>,
+}
+
+impl Ledger {
+    /// Empty books.
+    pub fn new(limits: Limits) -> Self {
+        Self {
+            limits,
+            slots: BTreeMap::new(),
+            senders: HashMap::new(),
+        }
+    }
+
+    /// The capacity limits.
+    pub const fn limits(&self) -> Limits {
+        self.limits
+    }
+
+    /// Checks that `txs` (rollup, raw, hash) fit in `slot` and returns the positions they
+    /// would get, in request order, without reserving anything.
+    pub fn plan_sequencing(
+        &self,
+        slot: Slot,
+        txs: &[(RollupId, Bytes, B256)],
+    ) -> Result<Vec<Position>, LedgerError> {
+        let book = self.slots.get(&slot);
+        let mut added: HashMap<RollupId, (u64, u64)> = HashMap::new();
+        let mut positions = Vec::with_capacity(txs.len());
+        for (rollup_id, raw, hash) in txs {
+            let batch = book.and_then(|b| b.batches.get(rollup_id));
+            if batch.is_some_and(|b| b.txs.iter().any(|(h, _)| h == hash)) {
+                return Err(LedgerError::AlreadyPromised {
+                    slot,
+                    rollup_id: *rollup_id,
+                    hash: *hash,
+                });
+            }
+            let (count, bytes) = batch.map_or((0, 0), |b| (b.txs.len() as u64, b.bytes));
+            let extra = added.entry(*rollup_id).or_default();
+            let position = count + extra.0;
+            let new_bytes = bytes + extra.1 + raw.len() as u64;
+            if position + 1 > self.limits.batch_max_txs || new_bytes > self.limits.batch_max_bytes {
+                return Err(LedgerError::BatchFull {
+                    slot,
+                    rollup_id: *rollup_id,
+                    count: count + extra.0,
+                    max: self.limits.batch_max_txs,
+                    bytes: bytes + extra.1,
+                    max_bytes: self.limits.batch_max_bytes,
+                });
+            }
+            extra.0 += 1;
+            extra.1 += raw.len() as u64;
+            positions.push(Position(position));
+        }
+        Ok(positions)
+    }
+
+    /// Checks an inclusion bundle against the slot's gas and each sender's nonce and
+    /// balance (`accounts` from the execution layer), without reserving anything.
+    pub fn plan_inclusion(
+        &self,
+        slot: Slot,
+        items: &[L1Item],
+        accounts: &HashMap<Address, AccountState>,
+    ) -> Result<u64, LedgerError> {
+        let gas: u64 = items.iter().map(|i| i.gas).sum();
+        let used = self.slots.get(&slot).map_or(0, |b| b.gas);
+        let remaining = self.limits.gas_per_slot.saturating_sub(used);
+        if gas > remaining {
+            return Err(LedgerError::SlotGasFull {
+                slot,
+                requested: gas,
+                remaining,
+            });
+        }
+        let mut next: HashMap<Address, (u64, U256)> = HashMap::new();
+        for item in items {
+            let account = accounts.get(&item.sender).copied().unwrap_or_default();
+            let book = self.senders.get(&item.sender).copied().unwrap_or_default();
+            let (expected, spend) = next
+                .entry(item.sender)
+                .or_insert((book.next_nonce.max(account.nonce), book.pending_spend));
+            if item.nonce != *expected {
+                return Err(LedgerError::NonceMismatch {
+                    sender: item.sender,
+                    expected: *expected,
+                    got: item.nonce,
+                });
+            }
+            let needed = *spend + item.max_cost;
+            if needed > account.balance {
+                return Err(LedgerError::InsufficientBalance {
+                    sender: item.sender,
+                    needed,
+                    balance: account.balance,
+                });
+            }
+            *expected += 1;
+            *spend = needed;
+        }
+        Ok(gas)
+    }
+
+    /// Records a promise in the books: after a successful plan, and on journal replay.
+    pub fn apply(&mut self, entry: &JournalEntry) {
+        let book = self.slots.entry(entry.slot()).or_default();
+        match &entry.reservation {
+            Reservation::Sequencing { placements } => {
+                for (rollup_id, position, raw) in placements {
+                    let batch = book.batches.entry(*rollup_id).or_default();
+                    // Positions are assigned densely; replay restores them in journal order.
+                    debug_assert_eq!(batch.txs.len() as u64, position.0, "positions are dense");
+                    batch
+                        .txs
+                        .push((alloy_primitives::keccak256(raw), raw.clone()));
+                    batch.bytes += raw.len() as u64;
+                }
+            }
+            Reservation::Inclusion { gas, senders, .. } => {
+                book.gas += gas;
+                for (sender, nonce, cost) in senders {
+                    let s = self.senders.entry(*sender).or_default();
+                    s.next_nonce = s.next_nonce.max(nonce + 1);
+                    s.pending_spend += *cost;
+                    *book.spend.entry(*sender).or_default() += *cost;
+                }
+            }
+        }
+    }
+
+    /// Forgets slots before `slot` (they landed or were missed); their promised spend no
+    /// longer counts against senders' balances (the head state now reflects it).
+    pub fn prune_before(&mut self, slot: Slot) {
+        let kept = self.slots.split_off(&slot);
+        for book in std::mem::replace(&mut self.slots, kept).into_values() {
+            for (sender, spend) in book.spend {
+                if let Some(s) = self.senders.get_mut(&sender) {
+                    s.pending_spend = s.pending_spend.saturating_sub(spend);
+                }
+            }
+        }
+    }
+
+    /// Transactions promised in `rollup_id`'s batch for `slot`, in position order.
+    pub fn batch(&self, slot: Slot, rollup_id: RollupId) -> Vec<Bytes> {
+        self.slots
+            .get(&slot)
+            .and_then(|b| b.batches.get(&rollup_id))
+            .map(|b| b.txs.iter().map(|(_, raw)| raw.clone()).collect())
+            .unwrap_or_default()
+    }
+
+    /// Gas still free in `slot`.
+    pub fn gas_left(&self, slot: Slot) -> u64 {
+        self.limits
+            .gas_per_slot
+            .saturating_sub(self.slots.get(&slot).map_or(0, |b| b.gas))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use alloy_primitives::keccak256;
+    use baton_preconf::{BlsPublicKey, Commitment, CommitmentKind, Placement};
+
+    use super::*;
+
+    const LIMITS: Limits = Limits {
+        gas_per_slot: 100_000,
+        batch_max_txs: 3,
+        batch_max_bytes: 1_000,
+    };
+
+    fn rtx(rollup: u64, body: &str) -> (RollupId, Bytes, B256) {
+        let raw = Bytes::from(body.as_bytes().to_vec());
+        let hash = keccak256(&raw);
+        (RollupId(rollup), raw, hash)
+    }
+
+    fn entry_for(
+        slot: Slot,
+        txs: &[(RollupId, Bytes, B256)],
+        positions: &[Position],
+    ) -> JournalEntry {
+        JournalEntry {
+            commitment: Commitment {
+                kind: CommitmentKind::Sequencing,
+                slot,
+                validator_pubkey: BlsPublicKey([1; 48]),
+                committer: Address::ZERO,
+                request_id: B256::ZERO,
+                fee: U256::ZERO,
+                tx_hashes: vec![],
+                placements: txs
+                    .iter()
+                    .zip(positions)
+                    .map(|((r, _, h), p)| Placement {
+                        rollup_id: *r,
+                        position: *p,
+                        tx_hash: *h,
+                    })
+                    .collect(),
+            },
+            reservation: Reservation::Sequencing {
+                placements: txs
+                    .iter()
+                    .zip(positions)
+                    .map(|((r, raw, _), p)| (*r, *p, raw.clone()))
+                    .collect(),
+            },
+            wallet: Address::ZERO,
+        }
+    }
+
+    #[test]
+    fn positions_are_first_come_first_served_and_bundles_all_or_nothing() {
+        let mut ledger = Ledger::new(LIMITS);
+        let slot = Slot(5);
+        let a = [rtx(1, "a1"), rtx(2, "b1")];
+        let pos = ledger.plan_sequencing(slot, &a).unwrap();
+        assert_eq!(pos, vec![Position(0), Position(0)]);
+        ledger.apply(&entry_for(slot, &a, &pos));
+
+        let b = [rtx(1, "a2"), rtx(1, "a3")];
+        let pos = ledger.plan_sequencing(slot, &b).unwrap();
+        assert_eq!(pos, vec![Position(1), Position(2)]);
+        ledger.apply(&entry_for(slot, &b, &pos));
+
+        // Rollup 1 is full (3 txs); a bundle touching it reserves nothing anywhere.
+        let c = [rtx(2, "b2"), rtx(1, "a4")];
+        assert!(matches!(
+            ledger.plan_sequencing(slot, &c),
+            Err(LedgerError::BatchFull {
+                rollup_id: RollupId(1),
+                ..
+            })
+        ));
+        assert_eq!(
+            ledger.batch(slot, RollupId(2)).len(),
+            1,
+            "rollup 2 untouched by the failed bundle"
+        );
+        // Already promised.
+        assert!(matches!(
+            ledger.plan_sequencing(slot, &[rtx(2, "b1")]),
+            Err(LedgerError::AlreadyPromised { .. })
+        ));
+        assert_eq!(
+            ledger.batch(slot, RollupId(1)),
+            vec![
+                Bytes::from_static(b"a1"),
+                Bytes::from_static(b"a2"),
+                Bytes::from_static(b"a3")
+            ]
+        );
+    }
+
+    #[test]
+    fn nonces_and_balances_count_every_pending_promise() {
+        let mut ledger = Ledger::new(LIMITS);
+        let alice = Address::repeat_byte(0xa1);
+        let accounts = HashMap::from([(
+            alice,
+            AccountState {
+                nonce: 7,
+                balance: U256::from(100u64),
+            },
+        )]);
+        let item = |nonce, cost: u64| L1Item {
+            sender: alice,
+            nonce,
+            gas: 21_000,
+            max_cost: U256::from(cost),
+        };
+
+        assert!(matches!(
+            ledger.plan_inclusion(Slot(1), &[item(6, 10)], &accounts),
+            Err(LedgerError::NonceMismatch { expected: 7, .. })
+        ));
+        let gas = ledger
+            .plan_inclusion(Slot(1), &[item(7, 40), item(8, 40)], &accounts)
+            .unwrap();
+        assert_eq!(gas, 42_000);
+        let entry = JournalEntry {
+            reservation: Reservation::Inclusion {
+                txs: vec![],
+                gas,
+                senders: vec![(alice, 7, U256::from(40u64)), (alice, 8, U256::from(40u64))],
+            },
+            ..entry_for(Slot(1), &[], &[])
+        };
+        ledger.apply(&entry);
+        // The next promise, even in a later slot, must use nonce 9 and fit in 20 wei.
+        assert!(matches!(
+            ledger.plan_inclusion(Slot(2), &[item(8, 1)], &accounts),
+            Err(LedgerError::NonceMismatch { expected: 9, .. })
+        ));
+        assert!(matches!(
+            ledger.plan_inclusion(Slot(2), &[item(9, 21)], &accounts),
+            Err(LedgerError::InsufficientBalance { .. })
+        ));
+        ledger
+            .plan_inclusion(Slot(2), &[item(9, 20)], &accounts)
+            .unwrap();
+        // Gas cap per slot.
+        let many: Vec<_> = (9..14).map(|n| item(n, 0)).collect();
+        assert!(matches!(
+            ledger.plan_inclusion(Slot(1), &many, &accounts),
+            Err(LedgerError::SlotGasFull { .. })
+        ));
+        // Once slot 1 is past, its spend no longer counts (the head balance reflects it).
+        ledger.prune_before(Slot(2));
+        let after = HashMap::from([(
+            alice,
+            AccountState {
+                nonce: 9,
+                balance: U256::from(21u64),
+            },
+        )]);
+        ledger
+            .plan_inclusion(Slot(2), &[item(9, 21)], &after)
+            .unwrap();
+        assert_eq!(ledger.gas_left(Slot(1)), LIMITS.gas_per_slot);
+    }
+}

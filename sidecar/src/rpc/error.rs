@@ -1,0 +1,236 @@
+//! The one place where sidecar errors become JSON-RPC errors. Every code is documented in
+//! `docs/api.md`; a unit test asserts that no two errors share a code.
+
+use serde_json::{Value, json};
+
+use crate::{ledger::LedgerError, metrics::Rejection};
+
+/// A JSON-RPC error the sidecar answers with.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum RpcError {
+    /// The body is not JSON.
+    #[error("parse error: {0}")]
+    Parse(String),
+    /// Not a JSON-RPC 2.0 request object.
+    #[error("invalid request: {0}")]
+    InvalidRequest(String),
+    /// No such method.
+    #[error("method not found: {0}")]
+    MethodNotFound(String),
+    /// Parameters have the wrong shape.
+    #[error("invalid params: {0}")]
+    InvalidParams(String),
+    /// A fault on our side; details are logged, not returned.
+    #[error("internal error")]
+    Internal,
+    /// The request's transactions or structure are malformed (bounded decoding failed).
+    #[error("malformed request: {0}")]
+    MalformedRequest(String),
+    /// The wallet's EIP-712 signature is malformed or does not recover.
+    #[error("bad request signature: {0}")]
+    BadSignature(String),
+    /// The slot is not proposed by one of this sidecar's validators.
+    #[error("slot {0} is not ours")]
+    SlotNotOurs(u64),
+    /// The slot's promise deadline has passed.
+    #[error("slot {slot} closed for promises {late_ms} ms ago")]
+    PastDeadline {
+        /// The slot.
+        slot: u64,
+        /// How late the request is.
+        late_ms: u64,
+    },
+    /// The slot is further ahead than the lookahead window.
+    #[error("slot {slot} is beyond the lookahead window (last slot {last})")]
+    OutOfWindow {
+        /// The slot.
+        slot: u64,
+        /// The last slot promises are sold for.
+        last: u64,
+    },
+    /// The rollup id is not registered in the RollupInbox.
+    #[error("rollup {0} is not registered")]
+    UnknownRollup(u64),
+    /// No room left in a rollup's batch.
+    #[error("{0}")]
+    BatchFull(String),
+    /// The transaction is already promised in that batch.
+    #[error("{0}")]
+    AlreadyPromised(String),
+    /// An L1 transaction names another chain.
+    #[error("transaction {index} is for chain {got:?}, this L1 is {expected}")]
+    WrongChainId {
+        /// Index in the bundle.
+        index: usize,
+        /// Chain id of this L1.
+        expected: u64,
+        /// Chain id in the transaction.
+        got: Option<u64>,
+    },
+    /// Max fee below the projected base fee (or blob base fee) of the slot.
+    #[error("{0}")]
+    FeeTooLow(String),
+    /// Nonce is not the sender's next, counting earlier promises.
+    #[error("{0}")]
+    NonceMismatch(String),
+    /// The sender cannot pay for all its pending promises.
+    #[error("{0}")]
+    InsufficientBalance(String),
+    /// The slot's L1 gas is promised away.
+    #[error("{0}")]
+    SlotGasFull(String),
+    /// The sender has code (a contract, or an EIP-7702 delegation): its nonce and balance
+    /// can move without its own transactions, so inclusion cannot be promised.
+    #[error("sender {0} has code (contract or EIP-7702 delegation); inclusion cannot be promised")]
+    SenderHasCode(String),
+    /// Too many requests from this client or sender.
+    #[error("rate limited: {0}")]
+    RateLimited(String),
+    /// No commitment with that request id.
+    #[error("no commitment for request {0}")]
+    CommitmentNotFound(String),
+    /// The journal failed; no promise can be made until the sidecar restarts.
+    #[error("promises are suspended: the commitment journal failed")]
+    JournalUnavailable,
+}
+
+impl RpcError {
+    /// The JSON-RPC error code (see docs/api.md).
+    pub const fn code(&self) -> i64 {
+        match self {
+            Self::Parse(_) => -32700,
+            Self::InvalidRequest(_) => -32600,
+            Self::MethodNotFound(_) => -32601,
+            Self::InvalidParams(_) => -32602,
+            Self::Internal => -32603,
+            Self::MalformedRequest(_) => 1001,
+            Self::BadSignature(_) => 1002,
+            Self::SlotNotOurs(_) => 1101,
+            Self::PastDeadline { .. } => 1102,
+            Self::OutOfWindow { .. } => 1103,
+            Self::UnknownRollup(_) => 1201,
+            Self::BatchFull(_) => 1202,
+            Self::AlreadyPromised(_) => 1203,
+            Self::WrongChainId { .. } => 1301,
+            Self::FeeTooLow(_) => 1302,
+            Self::NonceMismatch(_) => 1303,
+            Self::InsufficientBalance(_) => 1304,
+            Self::SlotGasFull(_) => 1305,
+            Self::SenderHasCode(_) => 1306,
+            Self::RateLimited(_) => 1401,
+            Self::CommitmentNotFound(_) => 1501,
+            Self::JournalUnavailable => 1901,
+        }
+    }
+
+    /// The metric label of this refusal.
+    pub(crate) const fn rejection(&self) -> Rejection {
+        match self {
+            Self::Parse(_)
+            | Self::InvalidRequest(_)
+            | Self::MethodNotFound(_)
+            | Self::InvalidParams(_) => Rejection::BadRequest,
+            Self::Internal | Self::JournalUnavailable => Rejection::Internal,
+            Self::SlotNotOurs(_) | Self::PastDeadline { .. } | Self::OutOfWindow { .. } => {
+                Rejection::Slot
+            }
+            Self::BatchFull(_) | Self::SlotGasFull(_) => Rejection::Capacity,
+            Self::RateLimited(_) => Rejection::RateLimited,
+            Self::MalformedRequest(_)
+            | Self::BadSignature(_)
+            | Self::UnknownRollup(_)
+            | Self::AlreadyPromised(_)
+            | Self::WrongChainId { .. }
+            | Self::FeeTooLow(_)
+            | Self::NonceMismatch(_)
+            | Self::InsufficientBalance(_)
+            | Self::SenderHasCode(_)
+            | Self::CommitmentNotFound(_) => Rejection::Invalid,
+        }
+    }
+
+    /// The JSON-RPC `error` object.
+    pub fn to_json(&self) -> Value {
+        json!({ "code": self.code(), "message": self.to_string() })
+    }
+}
+
+impl From<LedgerError> for RpcError {
+    fn from(e: LedgerError) -> Self {
+        let text = e.to_string();
+        match e {
+            LedgerError::BatchFull { .. } => Self::BatchFull(text),
+            LedgerError::SlotGasFull { .. } => Self::SlotGasFull(text),
+            LedgerError::NonceMismatch { .. } => Self::NonceMismatch(text),
+            LedgerError::InsufficientBalance { .. } => Self::InsufficientBalance(text),
+            LedgerError::AlreadyPromised { .. } => Self::AlreadyPromised(text),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use super::*;
+
+    /// One value of every variant; adding a variant without listing it here fails to
+    /// compile in `code()` first, and this list keeps the uniqueness check complete.
+    fn every_error() -> Vec<RpcError> {
+        vec![
+            RpcError::Parse(String::new()),
+            RpcError::InvalidRequest(String::new()),
+            RpcError::MethodNotFound(String::new()),
+            RpcError::InvalidParams(String::new()),
+            RpcError::Internal,
+            RpcError::MalformedRequest(String::new()),
+            RpcError::BadSignature(String::new()),
+            RpcError::SlotNotOurs(0),
+            RpcError::PastDeadline {
+                slot: 0,
+                late_ms: 0,
+            },
+            RpcError::OutOfWindow { slot: 0, last: 0 },
+            RpcError::UnknownRollup(0),
+            RpcError::BatchFull(String::new()),
+            RpcError::AlreadyPromised(String::new()),
+            RpcError::WrongChainId {
+                index: 0,
+                expected: 0,
+                got: None,
+            },
+            RpcError::FeeTooLow(String::new()),
+            RpcError::NonceMismatch(String::new()),
+            RpcError::InsufficientBalance(String::new()),
+            RpcError::SlotGasFull(String::new()),
+            RpcError::SenderHasCode(String::new()),
+            RpcError::RateLimited(String::new()),
+            RpcError::CommitmentNotFound(String::new()),
+            RpcError::JournalUnavailable,
+        ]
+    }
+
+    #[test]
+    fn every_code_is_unique_and_documented() {
+        let errors = every_error();
+        let codes: HashSet<i64> = errors.iter().map(RpcError::code).collect();
+        assert_eq!(
+            codes.len(),
+            errors.len(),
+            "two errors share a JSON-RPC code"
+        );
+        let api = include_str!("../../../docs/api.md");
+        for e in &errors {
+            assert!(
+                api.contains(&format!("| {} |", e.code())),
+                "code {} missing from docs/api.md",
+                e.code()
+            );
+        }
+    }
+
+    #[test]
+    fn internal_errors_say_nothing_more() {
+        assert_eq!(RpcError::Internal.to_json()["message"], "internal error");
+    }
+}

@@ -1,0 +1,167 @@
+//! The axum router: JSON-RPC on `POST /`, plus `/metrics`, `/health` and `/ready`.
+
+use std::sync::Arc;
+
+use axum::{
+    Router,
+    body::Bytes,
+    extract::{DefaultBodyLimit, State},
+    http::{StatusCode, header},
+    response::{IntoResponse, Response},
+    routing::{get, post},
+};
+use baton_preconf::SignedRequest;
+use serde_json::{Value, json};
+
+use super::RpcError;
+use crate::{metrics, service::Service};
+
+/// Largest request body accepted (larger: HTTP 413).
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+/// Most calls in one JSON-RPC batch.
+pub const MAX_BATCH: usize = 100;
+
+/// The sidecar's HTTP routes.
+pub fn router(service: Arc<Service>) -> Router {
+    Router::new()
+        .route("/", post(rpc))
+        .route(
+            "/metrics",
+            get(|| async {
+                (
+                    [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+                    metrics::render(),
+                )
+            }),
+        )
+        .route("/health", get(|| async { "ok" }))
+        .route("/ready", get(ready))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(service)
+}
+
+async fn ready(State(service): State<Arc<Service>>) -> Response {
+    if service.healthy() {
+        (StatusCode::OK, "ready").into_response()
+    } else {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "journal failed; promises suspended",
+        )
+            .into_response()
+    }
+}
+
+fn error_response(id: &Value, error: &RpcError) -> Value {
+    json!({ "jsonrpc": "2.0", "id": id, "error": error.to_json() })
+}
+
+fn json_response(value: &Value) -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        value.to_string(),
+    )
+        .into_response()
+}
+
+async fn rpc(State(service): State<Arc<Service>>, body: Bytes) -> Response {
+    let parsed: Value = match serde_json::from_slice(&body) {
+        Ok(v) => v,
+        Err(e) => {
+            let err = RpcError::Parse(e.to_string());
+            metrics::record_rejection(err.rejection());
+            return json_response(&error_response(&Value::Null, &err));
+        }
+    };
+    match parsed {
+        Value::Array(calls) => {
+            if calls.is_empty() || calls.len() > MAX_BATCH {
+                let err = RpcError::InvalidRequest(format!(
+                    "a batch holds 1 to {MAX_BATCH} calls, not {}",
+                    calls.len()
+                ));
+                return json_response(&error_response(&Value::Null, &err));
+            }
+            let mut answers = Vec::with_capacity(calls.len());
+            for call in calls {
+                answers.push(handle(&service, call).await);
+            }
+            json_response(&Value::Array(answers))
+        }
+        call => json_response(&handle(&service, call).await),
+    }
+}
+
+async fn handle(service: &Service, call: Value) -> Value {
+    let id = call.get("id").cloned().unwrap_or(Value::Null);
+    let method = match (call.get("jsonrpc"), call.get("method")) {
+        (Some(Value::String(v)), Some(Value::String(m))) if v == "2.0" => m.clone(),
+        _ => {
+            let err =
+                RpcError::InvalidRequest("expected {\"jsonrpc\":\"2.0\",\"method\":...}".into());
+            metrics::record_rejection(err.rejection());
+            return error_response(&id, &err);
+        }
+    };
+    let params = call.get("params").cloned().unwrap_or(Value::Array(vec![]));
+    match dispatch(service, &method, params).await {
+        Ok(result) => json!({ "jsonrpc": "2.0", "id": id, "result": result }),
+        Err(err) => {
+            if matches!(
+                err,
+                RpcError::MethodNotFound(_) | RpcError::InvalidParams(_)
+            ) {
+                metrics::record_rejection(err.rejection());
+            }
+            error_response(&id, &err)
+        }
+    }
+}
+
+/// The single parameter of a method: `[x]` or `x`.
+fn single_param<T: serde::de::DeserializeOwned>(params: Value) -> Result<T, RpcError> {
+    let value = match params {
+        Value::Array(mut items) if items.len() == 1 => items.remove(0),
+        Value::Array(items) => {
+            return Err(RpcError::InvalidParams(format!(
+                "expected exactly one parameter, got {}",
+                items.len()
+            )));
+        }
+        other => other,
+    };
+    serde_json::from_value(value).map_err(|e| RpcError::InvalidParams(e.to_string()))
+}
+
+async fn dispatch(service: &Service, method: &str, params: Value) -> Result<Value, RpcError> {
+    match method {
+        "baton_requestSequencing" => {
+            let request: SignedRequest = single_param(params)?;
+            let signed = service.request_sequencing(&request).await?;
+            serde_json::to_value(signed).map_err(|_| RpcError::Internal)
+        }
+        "baton_getCommitment" => {
+            let request_id: alloy_primitives::B256 = single_param(params)?;
+            let signed = service
+                .commitment(request_id)
+                .ok_or_else(|| RpcError::CommitmentNotFound(request_id.to_string()))?;
+            Ok(json!({ "status": "pending", "commitment": signed }))
+        }
+        "baton_slots" => Ok(Value::Array(
+            service
+                .slots()
+                .into_iter()
+                .map(|(slot, validator, gas_left)| {
+                    json!({ "slot": slot, "validatorPubkey": validator, "l1GasLeft": gas_left.to_string() })
+                })
+                .collect(),
+        )),
+        "baton_version" => Ok(json!({
+            "version": env!("CARGO_PKG_VERSION"),
+            "committer": service.committer(),
+            "chainId": service.config().domain.chain_id.to_string(),
+            "slasher": service.config().domain.verifying_contract,
+        })),
+        other => Err(RpcError::MethodNotFound(other.to_owned())),
+    }
+}

@@ -1,0 +1,281 @@
+//! Steps ①–③ for rollup sequencing: check the wallet's request, check the slot, reserve
+//! positions, make the promise durable, and only then sign it.
+//!
+//! The order is the point: the ledger lock orders reservations, the journal receives them
+//! in that order ([`FileJournal::submit`] under the lock), the lock is released, and the
+//! signature is made only after the journal reports the record durable. A crash at any
+//! point loses nothing a wallet holds: an unsigned, journaled promise is honoured anyway.
+
+use std::{
+    collections::{HashMap, HashSet},
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::Instant,
+};
+
+use alloy_primitives::{Address, B256, U256};
+use alloy_signer_local::PrivateKeySigner;
+use baton_preconf::{
+    BatonDomain, BlsPublicKey, ChainSpec, Commitment, CommitmentKind, Placement, RollupId,
+    SignedCommitment, SignedRequest, Slot,
+    request::{CheckedBody, RequestError},
+};
+
+use crate::{
+    journal::{FileJournal, JournalEntry, Reservation},
+    ledger::Ledger,
+    lookahead::{Duties, SlotClock},
+    metrics,
+    rpc::RpcError,
+};
+
+/// Service parameters.
+#[derive(Debug, Clone)]
+pub struct ServiceConfig {
+    /// The L1 chain.
+    pub chain: ChainSpec,
+    /// The EIP-712 domain (L1 chain id and the Slasher address).
+    pub domain: BatonDomain,
+    /// Promises for a slot close this many milliseconds before it starts.
+    pub deadline_ms: u64,
+    /// How many slots ahead promises are sold.
+    pub window_slots: u64,
+    /// Fee per rollup transaction (wei).
+    pub fee_per_rollup_tx: U256,
+}
+
+/// A promise's life, as `baton_getCommitment` reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum CommitmentStatus {
+    /// Signed; the slot has not been sealed yet.
+    Pending,
+}
+
+/// The preconfirmation service.
+#[derive(Debug)]
+pub struct Service {
+    config: ServiceConfig,
+    signer: PrivateKeySigner,
+    journal: FileJournal,
+    ledger: Mutex<Ledger>,
+    duties: Arc<Duties>,
+    clock: Arc<dyn SlotClock>,
+    rollups: HashSet<RollupId>,
+    commitments: Mutex<HashMap<B256, SignedCommitment>>,
+    journal_failed: AtomicBool,
+}
+
+/// Everything restored from the journal at startup.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Restored {
+    /// Promises replayed.
+    pub commitments: usize,
+}
+
+impl Service {
+    /// Builds the service, replaying `entries` (from [`FileJournal::open`]) into the
+    /// ledger and re-deriving every signature (deterministic, RFC 6979).
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        config: ServiceConfig,
+        signer: PrivateKeySigner,
+        journal: FileJournal,
+        entries: &[JournalEntry],
+        mut ledger: Ledger,
+        duties: Arc<Duties>,
+        clock: Arc<dyn SlotClock>,
+        rollups: HashSet<RollupId>,
+    ) -> Result<(Self, Restored), RpcError> {
+        let mut commitments = HashMap::with_capacity(entries.len());
+        for entry in entries {
+            ledger.apply(entry);
+            let signed = entry.commitment.clone().sign(&signer, &config.domain).map_err(|e| {
+                tracing::error!(error = %e, request_id = %entry.request_id(), "journaled promise cannot be re-signed");
+                RpcError::Internal
+            })?;
+            commitments.insert(entry.request_id(), signed);
+        }
+        let restored = Restored {
+            commitments: commitments.len(),
+        };
+        let service = Self {
+            config,
+            signer,
+            journal,
+            ledger: Mutex::new(ledger),
+            duties,
+            clock,
+            rollups,
+            commitments: Mutex::new(commitments),
+            journal_failed: AtomicBool::new(false),
+        };
+        Ok((service, restored))
+    }
+
+    /// The committer address.
+    pub fn committer(&self) -> Address {
+        self.signer.address()
+    }
+
+    /// The service configuration.
+    pub const fn config(&self) -> &ServiceConfig {
+        &self.config
+    }
+
+    /// Whether promises can be made (the journal has not failed).
+    pub fn healthy(&self) -> bool {
+        !self.journal_failed.load(Ordering::SeqCst)
+    }
+
+    /// The signed promise for `request_id`, if we made one.
+    pub fn commitment(&self, request_id: B256) -> Option<SignedCommitment> {
+        self.commitments
+            .lock()
+            .ok()
+            .and_then(|c| c.get(&request_id).cloned())
+    }
+
+    /// Checks that `slot` is ours, in the window and before its deadline; returns the
+    /// validator that proposes it.
+    pub fn check_slot(&self, slot: Slot) -> Result<BlsPublicKey, RpcError> {
+        let now_ms = self.clock.now_ms();
+        let slot_start_ms = self.config.chain.slot_timestamp(slot).saturating_mul(1000);
+        let deadline_ms = slot_start_ms.saturating_sub(self.config.deadline_ms);
+        if now_ms >= deadline_ms {
+            return Err(RpcError::PastDeadline {
+                slot: slot.0,
+                late_ms: now_ms - deadline_ms,
+            });
+        }
+        let current = self.config.chain.slot_at(now_ms / 1000).unwrap_or_default();
+        let last = current.0 + self.config.window_slots;
+        if slot.0 > last {
+            return Err(RpcError::OutOfWindow { slot: slot.0, last });
+        }
+        self.duties
+            .proposer(slot)
+            .ok_or(RpcError::SlotNotOurs(slot.0))
+    }
+
+    /// `baton_requestSequencing`: promise positions in one or several rollups' batches.
+    pub async fn request_sequencing(
+        &self,
+        request: &SignedRequest,
+    ) -> Result<SignedCommitment, RpcError> {
+        let started = Instant::now();
+        let result = self.sequencing_inner(request).await;
+        metrics::record_request(started.elapsed());
+        match &result {
+            Ok(signed) => metrics::record_commitment(signed.commitment.kind),
+            Err(e) => metrics::record_rejection(e.rejection()),
+        }
+        result
+    }
+
+    async fn sequencing_inner(
+        &self,
+        request: &SignedRequest,
+    ) -> Result<SignedCommitment, RpcError> {
+        if !self.healthy() {
+            return Err(RpcError::JournalUnavailable);
+        }
+        let checked = request.check(&self.config.domain).map_err(|e| match e {
+            RequestError::Signature(e) => RpcError::BadSignature(e.to_string()),
+            other => RpcError::MalformedRequest(other.to_string()),
+        })?;
+        let CheckedBody::Sequencing(txs) = checked.body else {
+            return Err(RpcError::InvalidParams(
+                "baton_requestSequencing takes a sequencing request".into(),
+            ));
+        };
+        let validator = self.check_slot(checked.slot)?;
+        if let Some((rollup, _, _)) = txs.iter().find(|(r, _, _)| !self.rollups.contains(r)) {
+            return Err(RpcError::UnknownRollup(rollup.0));
+        }
+        if self.commitment(checked.id).is_some() {
+            return Err(RpcError::AlreadyPromised(format!(
+                "request {} is already promised",
+                checked.id
+            )));
+        }
+
+        let pending = {
+            let mut ledger = self.ledger.lock().map_err(|_| RpcError::Internal)?;
+            let positions = ledger.plan_sequencing(checked.slot, &txs)?;
+            let commitment = Commitment {
+                kind: CommitmentKind::Sequencing,
+                slot: checked.slot,
+                validator_pubkey: validator,
+                committer: self.signer.address(),
+                request_id: checked.id,
+                fee: self.config.fee_per_rollup_tx * U256::from(txs.len()),
+                tx_hashes: vec![],
+                placements: txs
+                    .iter()
+                    .zip(&positions)
+                    .map(|((rollup_id, _, tx_hash), position)| Placement {
+                        rollup_id: *rollup_id,
+                        position: *position,
+                        tx_hash: *tx_hash,
+                    })
+                    .collect(),
+            };
+            let entry = JournalEntry {
+                commitment,
+                reservation: Reservation::Sequencing {
+                    placements: txs
+                        .iter()
+                        .zip(&positions)
+                        .map(|((r, raw, _), p)| (*r, *p, raw.clone()))
+                        .collect(),
+                },
+                wallet: checked.wallet,
+            };
+            let pending = self
+                .journal
+                .submit(&entry)
+                .map_err(|e| self.journal_failure(&e))?;
+            ledger.apply(&entry);
+            (pending, entry.commitment)
+        };
+        let (pending, commitment) = pending;
+        pending
+            .durable()
+            .await
+            .map_err(|e| self.journal_failure(&e))?;
+
+        let signed = commitment
+            .sign(&self.signer, &self.config.domain)
+            .map_err(|e| {
+                tracing::error!(error = %e, "signing a durable promise failed");
+                RpcError::Internal
+            })?;
+        if let Ok(mut commitments) = self.commitments.lock() {
+            commitments.insert(signed.commitment.request_id, signed.clone());
+        }
+        tracing::debug!(slot = signed.commitment.slot.0, request_id = %signed.commitment.request_id, "sequencing promise signed");
+        Ok(signed)
+    }
+
+    fn journal_failure(&self, e: &crate::journal::JournalError) -> RpcError {
+        tracing::error!(error = %e, "journal failure: suspending promises until restart");
+        self.journal_failed.store(true, Ordering::SeqCst);
+        RpcError::JournalUnavailable
+    }
+
+    /// Upcoming slots of ours in the window, with remaining L1 gas.
+    pub fn slots(&self) -> Vec<(Slot, BlsPublicKey, u64)> {
+        let now = self.clock.now_ms() / 1000;
+        let current = self.config.chain.slot_at(now).unwrap_or_default();
+        let last = Slot(current.0 + self.config.window_slots);
+        let ledger = self.ledger.lock();
+        self.duties
+            .owned_between(current.next(), last)
+            .into_iter()
+            .map(|(slot, pk)| (slot, pk, ledger.as_ref().map_or(0, |l| l.gas_left(slot))))
+            .collect()
+    }
+}

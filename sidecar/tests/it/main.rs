@@ -1,0 +1,7 @@
+//! The sidecar library served over real HTTP on loopback: a wallet signs requests with
+//! `baton-preconf`, the sidecar promises, the wallet verifies; restarts lose nothing.
+
+// Test code: a panic is a test failure with its location, which is what we want.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod sequencing;

@@ -1,0 +1,412 @@
+//! Rollup sequencing promises over JSON-RPC.
+
+use std::{
+    collections::HashSet,
+    path::{Path, PathBuf},
+    sync::Arc,
+};
+
+use alloy_primitives::{Address, B256, Bytes, U256};
+use alloy_signer_local::PrivateKeySigner;
+use baton_preconf::{
+    BatonDomain, BlsSecretKey, ChainSpec, Position, Request, RollupId, RollupTransaction,
+    SequencingRequest, SignedCommitment, Slot,
+};
+use baton_sidecar::{
+    journal::FileJournal,
+    ledger::{Ledger, Limits},
+    lookahead::{Duties, ManualClock},
+    rpc::router,
+    service::{Service, ServiceConfig},
+};
+use serde_json::{Value, json};
+
+const GENESIS: u64 = 1_700_000_000;
+
+struct Sidecar {
+    url: String,
+    server: tokio::task::JoinHandle<()>,
+    clock: Arc<ManualClock>,
+}
+
+impl Drop for Sidecar {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+fn domain() -> BatonDomain {
+    BatonDomain {
+        chain_id: 3_151_908,
+        verifying_contract: Address::repeat_byte(0x5a),
+    }
+}
+
+fn committer() -> PrivateKeySigner {
+    PrivateKeySigner::from_bytes(&B256::repeat_byte(0x44)).unwrap()
+}
+
+/// Starts a sidecar on a free port over `dir`'s journal; we propose slots 10 and 11.
+async fn start(dir: &Path, limits: Limits) -> Sidecar {
+    let (journal, entries) = FileJournal::open(dir).unwrap();
+    let duties = Arc::new(Duties::default());
+    let validator = BlsSecretKey::from_ikm(&[7; 32]).unwrap().public_key();
+    duties.insert(Slot(10), validator);
+    duties.insert(Slot(11), validator);
+    let chain = ChainSpec::devnet(3_151_908, GENESIS);
+    // Slot 5 has just begun.
+    let clock = Arc::new(ManualClock::new((GENESIS + 5 * 2) * 1000 + 100));
+    let config = ServiceConfig {
+        chain,
+        domain: domain(),
+        deadline_ms: 500,
+        window_slots: 32,
+        fee_per_rollup_tx: U256::from(1_000u64),
+    };
+    let (service, _) = Service::new(
+        config,
+        committer(),
+        journal,
+        &entries,
+        Ledger::new(limits),
+        duties,
+        clock.clone(),
+        HashSet::from([RollupId(1), RollupId(2)]),
+    )
+    .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let app = router(Arc::new(service));
+    let server = tokio::spawn(async move {
+        axum::serve(listener, app).await.unwrap();
+    });
+    Sidecar { url, server, clock }
+}
+
+fn limits() -> Limits {
+    Limits {
+        gas_per_slot: 15_000_000,
+        batch_max_txs: 4,
+        batch_max_bytes: 100_000,
+    }
+}
+
+fn request(slot: u64, txs: &[(u64, &str)], wallet: &PrivateKeySigner) -> Value {
+    let request = Request::Sequencing(SequencingRequest {
+        slot: Slot(slot),
+        txs: txs
+            .iter()
+            .map(|(rollup, body)| RollupTransaction {
+                rollup_id: RollupId(*rollup),
+                tx: Bytes::from(body.as_bytes().to_vec()),
+            })
+            .collect(),
+    });
+    serde_json::to_value(request.sign(wallet, &domain()).unwrap()).unwrap()
+}
+
+async fn call(url: &str, method: &str, params: Value) -> Value {
+    let body = json!({ "jsonrpc": "2.0", "id": 1, "method": method, "params": params });
+    reqwest::Client::new()
+        .post(url)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+fn error_code(answer: &Value) -> i64 {
+    answer["error"]["code"]
+        .as_i64()
+        .unwrap_or_else(|| panic!("expected an error, got {answer}"))
+}
+
+fn tempdir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("baton-sidecar-it-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+#[tokio::test]
+async fn promises_are_verifiable_and_positions_first_come_first_served() {
+    let dir = tempdir("fcfs");
+    let sidecar = start(&dir, limits()).await;
+    let wallet = PrivateKeySigner::random();
+
+    // A cross-rollup bundle, then a single rollup transaction.
+    let params = request(10, &[(1, "alpha tx 1"), (2, "beta tx 1")], &wallet);
+    let parsed: baton_preconf::SignedRequest = serde_json::from_value(params.clone()).unwrap();
+    let request_id = parsed.request.id(&domain()).unwrap();
+    let answer = call(&sidecar.url, "baton_requestSequencing", json!([params])).await;
+    let signed: SignedCommitment = serde_json::from_value(answer["result"].clone())
+        .unwrap_or_else(|e| panic!("{e}: {answer}"));
+    signed.verify_for(&domain(), request_id, Slot(10)).unwrap();
+    assert_eq!(signed.commitment.committer, committer().address());
+    let positions: Vec<_> = signed
+        .commitment
+        .placements
+        .iter()
+        .map(|p| (p.rollup_id, p.position))
+        .collect();
+    assert_eq!(
+        positions,
+        vec![(RollupId(1), Position(0)), (RollupId(2), Position(0))]
+    );
+
+    let answer = call(
+        &sidecar.url,
+        "baton_requestSequencing",
+        json!([request(10, &[(1, "alpha tx 2")], &wallet)]),
+    )
+    .await;
+    let second: SignedCommitment = serde_json::from_value(answer["result"].clone()).unwrap();
+    assert_eq!(second.commitment.placements[0].position, Position(1));
+
+    // The promise can be fetched by request id.
+    let fetched = call(&sidecar.url, "baton_getCommitment", json!([request_id])).await;
+    assert_eq!(
+        fetched["result"]["commitment"]["signature"],
+        serde_json::to_value(signed.signature).unwrap()
+    );
+    let missing = call(&sidecar.url, "baton_getCommitment", json!([B256::ZERO])).await;
+    assert_eq!(error_code(&missing), 1501);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[tokio::test]
+async fn every_rule_rejects_with_its_code() {
+    let dir = tempdir("rules");
+    let sidecar = start(&dir, limits()).await;
+    let wallet = PrivateKeySigner::random();
+    let client = reqwest::Client::new();
+
+    // Transport-level faults.
+    let raw = client
+        .post(&sidecar.url)
+        .body("{not json")
+        .header("content-type", "application/json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(error_code(&raw.json().await.unwrap()), -32700);
+    let big = client
+        .post(&sidecar.url)
+        .body(vec![b' '; 2 * 1024 * 1024])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(big.status(), 413);
+    assert_eq!(
+        error_code(&call(&sidecar.url, "eth_sendBundle", json!([])).await),
+        -32601
+    );
+    assert_eq!(
+        error_code(&call(&sidecar.url, "baton_requestSequencing", json!([1, 2])).await),
+        -32602
+    );
+    let not_rpc: Value = client
+        .post(&sidecar.url)
+        .json(&json!({"id": 1}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(error_code(&not_rpc), -32600);
+
+    // Slot rules: not ours, past the deadline, beyond the window.
+    assert_eq!(
+        error_code(
+            &call(
+                &sidecar.url,
+                "baton_requestSequencing",
+                json!([request(12, &[(1, "x")], &wallet)])
+            )
+            .await
+        ),
+        1101
+    );
+    sidecar.clock.set_ms((GENESIS + 10 * 2) * 1000 - 400);
+    assert_eq!(
+        error_code(
+            &call(
+                &sidecar.url,
+                "baton_requestSequencing",
+                json!([request(10, &[(1, "x")], &wallet)])
+            )
+            .await
+        ),
+        1102
+    );
+    sidecar.clock.set_ms((GENESIS + 5 * 2) * 1000);
+    assert_eq!(
+        error_code(
+            &call(
+                &sidecar.url,
+                "baton_requestSequencing",
+                json!([request(100, &[(1, "x")], &wallet)])
+            )
+            .await
+        ),
+        1103
+    );
+
+    // Request rules: unknown rollup, malformed, bad signature.
+    assert_eq!(
+        error_code(
+            &call(
+                &sidecar.url,
+                "baton_requestSequencing",
+                json!([request(10, &[(9, "x")], &wallet)])
+            )
+            .await
+        ),
+        1201
+    );
+    // A wallet library refuses to sign these, so edit a signed request's JSON.
+    let mut zero = request(10, &[(1, "x")], &wallet);
+    zero["request"]["txs"][0]["rollupId"] = json!("0");
+    assert_eq!(
+        error_code(&call(&sidecar.url, "baton_requestSequencing", json!([zero])).await),
+        1001
+    );
+    let mut dup = request(10, &[(1, "same"), (1, "other")], &wallet);
+    dup["request"]["txs"][1]["tx"] = dup["request"]["txs"][0]["tx"].clone();
+    assert_eq!(
+        error_code(
+            &call(
+                &sidecar.url,
+                "baton_requestSequencing",
+                json!([dup.clone()])
+            )
+            .await
+        ),
+        1001
+    );
+    // A structurally invalid signature (v = 5) fails parameter parsing.
+    dup["signature"] = json!(format!("0x{}", "11".repeat(64) + "05"));
+    assert_eq!(
+        error_code(&call(&sidecar.url, "baton_requestSequencing", json!([dup])).await),
+        -32602
+    );
+
+    // Capacity: a bundle that does not fit reserves nothing anywhere.
+    for i in 0..4 {
+        let ok = call(
+            &sidecar.url,
+            "baton_requestSequencing",
+            json!([request(11, &[(1, &format!("fill {i}"))], &wallet)]),
+        )
+        .await;
+        assert!(ok["result"].is_object(), "{ok}");
+    }
+    let full = call(
+        &sidecar.url,
+        "baton_requestSequencing",
+        json!([request(11, &[(2, "beta"), (1, "overflow")], &wallet)]),
+    )
+    .await;
+    assert_eq!(error_code(&full), 1202);
+    let beta = call(
+        &sidecar.url,
+        "baton_requestSequencing",
+        json!([request(11, &[(2, "beta")], &wallet)]),
+    )
+    .await;
+    let beta: SignedCommitment = serde_json::from_value(beta["result"].clone()).unwrap();
+    assert_eq!(
+        beta.commitment.placements[0].position,
+        Position(0),
+        "the failed bundle took no beta position"
+    );
+
+    // The same request twice, and the same transaction again.
+    let again = request(10, &[(2, "once")], &wallet);
+    assert!(
+        call(
+            &sidecar.url,
+            "baton_requestSequencing",
+            json!([again.clone()])
+        )
+        .await["result"]
+            .is_object()
+    );
+    assert_eq!(
+        error_code(&call(&sidecar.url, "baton_requestSequencing", json!([again])).await),
+        1203
+    );
+
+    // Batch calls answer each call.
+    let batch = json!([
+        { "jsonrpc": "2.0", "id": 1, "method": "baton_version", "params": [] },
+        { "jsonrpc": "2.0", "id": 2, "method": "nope", "params": [] }
+    ]);
+    let answers: Value = client
+        .post(&sidecar.url)
+        .json(&batch)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        answers[0]["result"]["committer"],
+        json!(committer().address())
+    );
+    assert_eq!(error_code(&answers[1]), -32601);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[tokio::test]
+async fn restart_restores_every_promise_and_never_reuses_a_position() {
+    let dir = tempdir("restart");
+    let wallet = PrivateKeySigner::random();
+    let mut received = Vec::new();
+    {
+        let sidecar = start(&dir, limits()).await;
+        for i in 0..3 {
+            let answer = call(
+                &sidecar.url,
+                "baton_requestSequencing",
+                json!([request(10, &[(1, &format!("before {i}"))], &wallet)]),
+            )
+            .await;
+            received.push(
+                serde_json::from_value::<SignedCommitment>(answer["result"].clone()).unwrap(),
+            );
+        }
+    }
+    let sidecar = start(&dir, limits()).await;
+    for promise in &received {
+        let fetched = call(
+            &sidecar.url,
+            "baton_getCommitment",
+            json!([promise.commitment.request_id]),
+        )
+        .await;
+        let restored: SignedCommitment =
+            serde_json::from_value(fetched["result"]["commitment"].clone()).unwrap();
+        assert_eq!(
+            &restored, promise,
+            "the restarted sidecar holds the identical signed promise"
+        );
+    }
+    let answer = call(
+        &sidecar.url,
+        "baton_requestSequencing",
+        json!([request(10, &[(1, "after")], &wallet)]),
+    )
+    .await;
+    let next: SignedCommitment = serde_json::from_value(answer["result"].clone()).unwrap();
+    assert_eq!(
+        next.commitment.placements[0].position,
+        Position(3),
+        "positions continue after a restart"
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}

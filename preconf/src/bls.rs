@@ -98,6 +98,15 @@ macro_rules! hex_bytes_type {
             }
         }
 
+        impl std::str::FromStr for $name {
+            type Err = String;
+            /// Parses `0x`-prefixed (or bare) hex of exactly the right length.
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                let raw = hex::decode(s.trim()).map_err(|e| e.to_string())?;
+                Self::from_slice(&raw).ok_or_else(|| format!("expected {} bytes, got {}", $len, raw.len()))
+            }
+        }
+
         impl Serialize for $name {
             fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
                 serializer.collect_str(self)
@@ -466,5 +475,7 @@ mod tests {
         assert!(json.starts_with("\"0x") && json.len() == 2 + 2 + 96);
         assert_eq!(serde_json::from_str::<BlsPublicKey>(&json).unwrap(), pk);
         assert!(serde_json::from_str::<BlsPublicKey>("\"0x1234\"").is_err());
+        assert_eq!(pk.to_string().parse::<BlsPublicKey>().unwrap(), pk);
+        assert!("0xzz".parse::<BlsPublicKey>().is_err());
     }
 }

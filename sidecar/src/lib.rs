@@ -8,23 +8,22 @@
 //! | [`ledger`] | ②–③ batch positions, L1 gas, nonces and balances across pending promises |
 //! | [`journal`] | ③ the crash-safe record of every promise, durable before signing |
 //! | [`service`] | ①–③ request → checks → reservation → journal → signature |
+//! | [`beacon`], [`run`], [`config`] | ② proposer duties from the beacon API; wiring and shutdown |
 //!
 //! Built so far: rollup sequencing promises end to end (cross-rollup bundles all or
 //! nothing), the journal with group commit and torn-tail recovery, and the JSON-RPC surface.
-//! Still to come (see the README status table): the beacon duties client, L1 inclusion
-//! promises against live execution state, pricing, rate limits, the Redis backend, the
-//! `run` command, and steps ④ and ⑥.
+//! Still to come (see the README status table): L1 inclusion promises against live
+//! execution state, rollups read from the RollupInbox, pricing, rate limits, keystores,
+//! the Redis backend, and steps ④ and ⑥.
 
+pub mod beacon;
+pub mod config;
 pub mod journal;
 pub mod ledger;
 pub mod lookahead;
 pub(crate) mod metrics;
 pub mod rpc;
+pub mod run;
 pub mod service;
 
 pub use metrics::render as render_metrics;
-
-/// What this build of the sidecar binary can do, shown by `baton-sidecar --help`.
-pub const STATUS: &str = "the sidecar library serves rollup sequencing promises (see docs/api.md); \
-                          the `run` command that wires it to a beacon node is not built yet, so \
-                          this binary only reports its version";

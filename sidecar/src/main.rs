@@ -1,14 +1,216 @@
 //! `baton-sidecar`: parses the command line and hands over to the library.
 
-use clap::Parser;
+use std::{fs, net::SocketAddr, path::PathBuf};
 
-/// Command line of `baton-sidecar`.
+use alloy_primitives::{Address, U256};
+use alloy_signer_local::PrivateKeySigner;
+use baton_preconf::{BlsPublicKey, RollupId};
+use baton_sidecar::{
+    config::{CommitterKey, Config},
+    ledger::Limits,
+};
+use clap::{Parser, Subcommand};
+use eyre::{WrapErr, bail, eyre};
+use serde::Deserialize;
+
+/// Baton's preconfirmation sidecar.
 #[derive(Debug, Parser)]
-#[command(name = "baton-sidecar", version, about = baton_sidecar::STATUS)]
-struct Cli {}
+#[command(name = "baton-sidecar", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
 
-fn main() -> std::process::ExitCode {
-    let _cli = Cli::parse();
-    eprintln!("baton-sidecar: {}", baton_sidecar::STATUS);
-    std::process::ExitCode::from(2)
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve preconfirmations for this operator's validators.
+    Run(Box<RunArgs>),
+}
+
+/// Flags of `run`. Each also reads a `BATON_*` variable; anything unset falls back to the
+/// TOML file given with `--config` (same names, `-` and `.` written as `_`), then to the
+/// devnet default.
+#[derive(Debug, clap::Args, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RunArgs {
+    /// A TOML file with any of these settings.
+    #[arg(long, env = "BATON_CONFIG")]
+    #[serde(skip)]
+    config: Option<PathBuf>,
+    /// Journal folder [default: .baton-sidecar].
+    #[arg(long, env = "BATON_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// JSON-RPC listen address [default: 127.0.0.1:18550].
+    #[arg(long = "rpc.addr", env = "BATON_RPC_ADDR")]
+    rpc_addr: Option<SocketAddr>,
+    /// Beacon node REST API [default: http://127.0.0.1:5052].
+    #[arg(long = "beacon.url", env = "BATON_BEACON_URL")]
+    beacon_url: Option<String>,
+    /// L1 chain id [default: 3151908].
+    #[arg(long = "chain.id", env = "BATON_CHAIN_ID")]
+    chain_id: Option<u64>,
+    /// Seconds per slot [default: 2].
+    #[arg(long = "chain.seconds-per-slot", env = "BATON_CHAIN_SECONDS_PER_SLOT")]
+    chain_seconds_per_slot: Option<u64>,
+    /// Slots per epoch [default: 8].
+    #[arg(long = "chain.slots-per-epoch", env = "BATON_CHAIN_SLOTS_PER_EPOCH")]
+    chain_slots_per_epoch: Option<u64>,
+    /// The Slasher contract (EIP-712 verifying contract). Required.
+    #[arg(long, env = "BATON_SLASHER")]
+    slasher: Option<Address>,
+    /// File holding the committer's hex private key. Required.
+    #[arg(long = "committer.key-file", env = "BATON_COMMITTER_KEY_FILE")]
+    committer_key_file: Option<PathBuf>,
+    /// Validator BLS public keys served, comma-separated. Required.
+    #[arg(
+        long = "validator.pubkeys",
+        env = "BATON_VALIDATOR_PUBKEYS",
+        value_delimiter = ','
+    )]
+    validator_pubkeys: Option<Vec<BlsPublicKey>>,
+    /// Rollup ids sequenced, comma-separated [default: 1,2].
+    #[arg(long, env = "BATON_ROLLUPS", value_delimiter = ',')]
+    rollups: Option<Vec<u64>>,
+    /// Promises close this many ms before the slot [default: 500].
+    #[arg(long = "deadline-ms", env = "BATON_DEADLINE_MS")]
+    deadline_ms: Option<u64>,
+    /// Slots ahead promises are sold [default: 32].
+    #[arg(long = "window-slots", env = "BATON_WINDOW_SLOTS")]
+    window_slots: Option<u64>,
+    /// L1 gas promised per slot at most [default: 15000000].
+    #[arg(long = "limits.gas-per-slot", env = "BATON_LIMITS_GAS_PER_SLOT")]
+    limits_gas_per_slot: Option<u64>,
+    /// Transactions per rollup batch [default: 1024].
+    #[arg(long = "limits.batch-txs", env = "BATON_LIMITS_BATCH_TXS")]
+    limits_batch_txs: Option<u64>,
+    /// Bytes per rollup batch [default: 120000].
+    #[arg(long = "limits.batch-bytes", env = "BATON_LIMITS_BATCH_BYTES")]
+    limits_batch_bytes: Option<u64>,
+    /// Fee per rollup transaction, in wei [default: 0].
+    #[arg(long = "fee.per-rollup-tx", env = "BATON_FEE_PER_ROLLUP_TX")]
+    fee_per_rollup_tx: Option<U256>,
+}
+
+macro_rules! merge {
+    ($cli:ident, $file:ident, $($field:ident),*) => {
+        $( if $cli.$field.is_none() { $cli.$field = $file.$field.take(); } )*
+    };
+}
+
+impl TryFrom<RunArgs> for Config {
+    type Error = eyre::Report;
+
+    fn try_from(mut cli: RunArgs) -> eyre::Result<Self> {
+        if let Some(path) = &cli.config {
+            let text =
+                fs::read_to_string(path).wrap_err_with(|| format!("reading {}", path.display()))?;
+            let mut file: RunArgs =
+                toml::from_str(&text).wrap_err_with(|| format!("parsing {}", path.display()))?;
+            merge!(
+                cli,
+                file,
+                data_dir,
+                rpc_addr,
+                beacon_url,
+                chain_id,
+                chain_seconds_per_slot,
+                chain_slots_per_epoch,
+                slasher,
+                committer_key_file,
+                validator_pubkeys,
+                rollups,
+                deadline_ms,
+                window_slots,
+                limits_gas_per_slot,
+                limits_batch_txs,
+                limits_batch_bytes,
+                fee_per_rollup_tx
+            );
+        }
+        let key_file = cli
+            .committer_key_file
+            .ok_or_else(|| eyre!("--committer.key-file (BATON_COMMITTER_KEY_FILE) is required"))?;
+        // Never echo the file's contents: it is a secret.
+        let key_hex = fs::read_to_string(&key_file)
+            .wrap_err_with(|| format!("reading the committer key file {}", key_file.display()))?;
+        let committer: PrivateKeySigner = key_hex.trim().parse().map_err(|_| {
+            eyre!(
+                "{} does not hold a hex secp256k1 private key",
+                key_file.display()
+            )
+        })?;
+        let validators = cli.validator_pubkeys.unwrap_or_default();
+        if validators.is_empty() {
+            bail!("--validator.pubkeys (BATON_VALIDATOR_PUBKEYS) must name at least one validator");
+        }
+        let seconds_per_slot = cli.chain_seconds_per_slot.unwrap_or(2);
+        let slots_per_epoch = cli.chain_slots_per_epoch.unwrap_or(8);
+        if seconds_per_slot == 0 || slots_per_epoch == 0 {
+            bail!("--chain.seconds-per-slot and --chain.slots-per-epoch must be non-zero");
+        }
+        Ok(Self {
+            data_dir: cli
+                .data_dir
+                .unwrap_or_else(|| PathBuf::from(".baton-sidecar")),
+            rpc_addr: cli
+                .rpc_addr
+                .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 18_550))),
+            beacon_url: cli
+                .beacon_url
+                .unwrap_or_else(|| "http://127.0.0.1:5052".to_owned()),
+            chain_id: cli.chain_id.unwrap_or(3_151_908),
+            seconds_per_slot,
+            slots_per_epoch,
+            slasher: cli
+                .slasher
+                .ok_or_else(|| eyre!("--slasher (BATON_SLASHER) is required"))?,
+            committer: CommitterKey(committer),
+            validators,
+            rollups: cli
+                .rollups
+                .unwrap_or_else(|| vec![1, 2])
+                .into_iter()
+                .map(RollupId)
+                .collect(),
+            deadline_ms: cli.deadline_ms.unwrap_or(500),
+            window_slots: cli.window_slots.unwrap_or(32),
+            limits: Limits {
+                gas_per_slot: cli.limits_gas_per_slot.unwrap_or(15_000_000),
+                batch_max_txs: cli.limits_batch_txs.unwrap_or(1_024),
+                batch_max_bytes: cli.limits_batch_bytes.unwrap_or(120_000),
+            },
+            fee_per_rollup_tx: cli.fee_per_rollup_tx.unwrap_or_default(),
+        })
+    }
+}
+
+async fn shutdown_signal() {
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = terminate => {}
+    }
+}
+
+#[tokio::main]
+async fn main() -> eyre::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .init();
+    match Cli::parse().command {
+        Command::Run(args) => {
+            let config = Config::try_from(*args)?;
+            baton_sidecar::run::run(config, shutdown_signal()).await?;
+        }
+    }
+    Ok(())
 }

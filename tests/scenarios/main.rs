@@ -1,7 +1,8 @@
 //! End-to-end scenarios: the real binaries, started as separate processes, asserting
-//! on-chain outcomes.
+//! outcomes users care about.
 
 // Test code: a panic is a test failure with its location, which is what we want.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod devnet_up;
+mod sidecar_crash;

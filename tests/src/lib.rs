@@ -62,6 +62,12 @@ impl Process {
         Ok(self.child.wait()?)
     }
 
+    /// Sends SIGKILL (no chance to clean up) and reaps the process.
+    pub fn kill(mut self) -> eyre::Result<std::process::ExitStatus> {
+        self.child.kill().wrap_err("SIGKILL")?;
+        Ok(self.child.wait()?)
+    }
+
     /// Whether the process has exited (without waiting).
     pub fn exited(&mut self) -> eyre::Result<Option<std::process::ExitStatus>> {
         Ok(self.child.try_wait()?)

@@ -1,0 +1,130 @@
+//! The beacon API client (step ②): genesis and proposer duties, polled into [`Duties`].
+//!
+//! Reads `GET /eth/v1/beacon/genesis` once and `GET /eth/v1/validator/duties/proposer/{epoch}`
+//! for the current and next epoch every slot, keeping the slots of this sidecar's
+//! validators. (Head events over SSE will replace the per-slot poll.)
+
+use std::{collections::HashSet, sync::Arc, time::Duration};
+
+use baton_preconf::{BlsPublicKey, ChainSpec, Epoch, Slot};
+use serde::Deserialize;
+
+use crate::lookahead::{Duties, SlotClock};
+
+/// A beacon API call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum BeaconError {
+    /// Transport or HTTP status error.
+    #[error("beacon API {url}: {source}")]
+    Http {
+        /// The URL called (no credentials: beacon URLs here are plain).
+        url: String,
+        /// The error.
+        source: reqwest::Error,
+    },
+}
+
+#[derive(Debug, Deserialize)]
+struct Envelope<T> {
+    data: T,
+}
+
+#[derive(Debug, Deserialize)]
+struct Genesis {
+    #[serde(with = "baton_preconf::types::quoted")]
+    genesis_time: u64,
+}
+
+#[derive(Debug, Deserialize)]
+struct ProposerDuty {
+    pubkey: BlsPublicKey,
+    slot: Slot,
+}
+
+/// A beacon node's REST API.
+#[derive(Debug, Clone)]
+pub struct BeaconClient {
+    base: String,
+    http: reqwest::Client,
+}
+
+impl BeaconClient {
+    /// A client for the beacon node at `base` (e.g. `http://127.0.0.1:5052`).
+    pub fn new(base: &str) -> Self {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(5))
+            .build()
+            .unwrap_or_default();
+        Self {
+            base: base.trim_end_matches('/').to_owned(),
+            http,
+        }
+    }
+
+    async fn get<T: serde::de::DeserializeOwned>(&self, path: &str) -> Result<T, BeaconError> {
+        let url = format!("{}{path}", self.base);
+        let wrap = |source| BeaconError::Http {
+            url: url.clone(),
+            source,
+        };
+        let envelope: Envelope<T> = self
+            .http
+            .get(&url)
+            .send()
+            .await
+            .and_then(reqwest::Response::error_for_status)
+            .map_err(wrap)?
+            .json()
+            .await
+            .map_err(wrap)?;
+        Ok(envelope.data)
+    }
+
+    /// Beacon genesis time.
+    pub async fn genesis_time(&self) -> Result<u64, BeaconError> {
+        Ok(self
+            .get::<Genesis>("/eth/v1/beacon/genesis")
+            .await?
+            .genesis_time)
+    }
+
+    /// The proposer of every slot of `epoch`.
+    pub async fn proposer_duties(
+        &self,
+        epoch: Epoch,
+    ) -> Result<Vec<(Slot, BlsPublicKey)>, BeaconError> {
+        let duties: Vec<ProposerDuty> = self
+            .get(&format!("/eth/v1/validator/duties/proposer/{}", epoch.0))
+            .await?;
+        Ok(duties.into_iter().map(|d| (d.slot, d.pubkey)).collect())
+    }
+}
+
+/// Keeps `duties` filled with our validators' slots of the current and next epoch, forever.
+pub async fn follow_duties(
+    client: BeaconClient,
+    chain: ChainSpec,
+    ours: HashSet<BlsPublicKey>,
+    duties: Arc<Duties>,
+    clock: Arc<dyn SlotClock>,
+) {
+    loop {
+        let now = clock.now_ms() / 1000;
+        let current = chain.slot_at(now).unwrap_or_default();
+        let epoch = chain.epoch_of(current);
+        for e in [epoch, Epoch(epoch.0 + 1)] {
+            match client.proposer_duties(e).await {
+                Ok(list) => {
+                    for (slot, pubkey) in list {
+                        if ours.contains(&pubkey) {
+                            duties.insert(slot, pubkey);
+                        }
+                    }
+                }
+                Err(error) => tracing::warn!(%error, epoch = e.0, "cannot read proposer duties"),
+            }
+        }
+        duties.prune_before(current);
+        tokio::time::sleep(Duration::from_secs(chain.seconds_per_slot.max(1))).await;
+    }
+}

@@ -1,0 +1,68 @@
+//! The sidecar's configuration, built by the binary from flags, `BATON_*` variables and a
+//! TOML file. Secrets redact themselves in `Debug`.
+
+use std::{fmt, net::SocketAddr, path::PathBuf};
+
+use alloy_primitives::{Address, U256};
+use alloy_signer_local::PrivateKeySigner;
+use baton_preconf::{BlsPublicKey, RollupId};
+
+use crate::ledger::Limits;
+
+/// The committer key; never printed.
+#[derive(Clone)]
+pub struct CommitterKey(pub PrivateKeySigner);
+
+impl fmt::Debug for CommitterKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "CommitterKey(<redacted>, address {})", self.0.address())
+    }
+}
+
+/// Everything `run` needs.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Where the journal lives.
+    pub data_dir: PathBuf,
+    /// JSON-RPC listen address.
+    pub rpc_addr: SocketAddr,
+    /// Beacon node REST API.
+    pub beacon_url: String,
+    /// The L1 chain id (EIP-712 domain).
+    pub chain_id: u64,
+    /// Seconds per slot.
+    pub seconds_per_slot: u64,
+    /// Slots per epoch.
+    pub slots_per_epoch: u64,
+    /// The Slasher contract (EIP-712 verifying contract).
+    pub slasher: Address,
+    /// The key that signs promises.
+    pub committer: CommitterKey,
+    /// Validators this sidecar sells slots for.
+    pub validators: Vec<BlsPublicKey>,
+    /// Rollups it sequences.
+    pub rollups: Vec<RollupId>,
+    /// Promises close this long before a slot starts (ms).
+    pub deadline_ms: u64,
+    /// Slots ahead promises are sold for.
+    pub window_slots: u64,
+    /// Per-slot capacity.
+    pub limits: Limits,
+    /// Fee per rollup transaction (wei).
+    pub fee_per_rollup_tx: U256,
+}
+
+#[cfg(test)]
+mod tests {
+    use alloy_primitives::B256;
+
+    use super::*;
+
+    #[test]
+    fn the_committer_key_never_prints() {
+        let key = PrivateKeySigner::from_bytes(&B256::repeat_byte(0x42)).unwrap();
+        let text = format!("{:?}", CommitterKey(key));
+        assert!(text.contains("redacted"));
+        assert!(!text.contains("4242424242"));
+    }
+}

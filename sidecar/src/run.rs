@@ -1,0 +1,93 @@
+//! `baton-sidecar run`: replay the journal, follow the beacon node's proposer duties, and
+//! serve the JSON-RPC API until shutdown (in-flight requests drain first).
+
+use std::{collections::HashSet, future::Future, sync::Arc};
+
+use baton_preconf::{BatonDomain, ChainSpec};
+
+use crate::{
+    beacon::{BeaconClient, BeaconError, follow_duties},
+    config::Config,
+    journal::{FileJournal, JournalError},
+    ledger::Ledger,
+    lookahead::{Duties, SlotClock, SystemClock},
+    rpc::{RpcError, router},
+    service::{Service, ServiceConfig},
+};
+
+/// Starting or running the sidecar failed.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// The beacon node could not be read.
+    #[error(transparent)]
+    Beacon(#[from] BeaconError),
+    /// The journal could not be opened or replayed.
+    #[error(transparent)]
+    Journal(#[from] JournalError),
+    /// The journal replayed, but a promise could not be restored.
+    #[error("restoring promises from the journal failed: {0}")]
+    Restore(RpcError),
+    /// Binding or serving the RPC address failed.
+    #[error("serving JSON-RPC on {addr}: {source}")]
+    Serve {
+        /// The address.
+        addr: std::net::SocketAddr,
+        /// The error.
+        source: std::io::Error,
+    },
+}
+
+/// Runs the sidecar until `shutdown` resolves.
+pub async fn run(
+    config: Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), RunError> {
+    let beacon = BeaconClient::new(&config.beacon_url);
+    let genesis_time = beacon.genesis_time().await?;
+    let mut chain = ChainSpec::devnet(config.chain_id, genesis_time);
+    chain.seconds_per_slot = config.seconds_per_slot;
+    chain.slots_per_epoch = config.slots_per_epoch;
+    let domain = BatonDomain {
+        chain_id: config.chain_id,
+        verifying_contract: config.slasher,
+    };
+
+    let (journal, entries) = FileJournal::open(&config.data_dir)?;
+    let duties = Arc::new(Duties::default());
+    let clock: Arc<dyn SlotClock> = Arc::new(SystemClock);
+    let service_config = ServiceConfig {
+        chain: chain.clone(),
+        domain,
+        deadline_ms: config.deadline_ms,
+        window_slots: config.window_slots,
+        fee_per_rollup_tx: config.fee_per_rollup_tx,
+    };
+    let (service, restored) = Service::new(
+        service_config,
+        config.committer.0.clone(),
+        journal,
+        &entries,
+        Ledger::new(config.limits),
+        duties.clone(),
+        clock.clone(),
+        config.rollups.iter().copied().collect(),
+    )
+    .map_err(RunError::Restore)?;
+    tracing::info!(commitments = restored.commitments, path = %config.data_dir.display(), "journal replayed");
+
+    let ours: HashSet<_> = config.validators.iter().copied().collect();
+    let follower = tokio::spawn(follow_duties(beacon, chain, ours, duties, clock));
+
+    let addr = config.rpc_addr;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|source| RunError::Serve { addr, source })?;
+    tracing::info!(%addr, committer = %service.committer(), validators = config.validators.len(), "sidecar serving JSON-RPC");
+    let result = axum::serve(listener, router(Arc::new(service)))
+        .with_graceful_shutdown(shutdown)
+        .await
+        .map_err(|source| RunError::Serve { addr, source });
+    follower.abort();
+    tracing::info!("sidecar stopped");
+    result
+}

@@ -128,3 +128,37 @@ pub async fn follow_duties(
         tokio::time::sleep(Duration::from_secs(chain.seconds_per_slot.max(1))).await;
     }
 }
+
+/// A beacon API stand-in for tests and benchmarks: serves `genesis_time` and assigns
+/// every slot to `validator`. Returns its URL; it runs until the runtime stops.
+pub async fn serve_stub(
+    genesis_time: u64,
+    slots_per_epoch: u64,
+    validator: BlsPublicKey,
+) -> std::io::Result<String> {
+    use axum::{Json, Router, extract::Path, routing::get};
+    use serde_json::json;
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}", listener.local_addr()?);
+    let app = Router::new()
+        .route(
+            "/eth/v1/beacon/genesis",
+            get(move || async move { Json(json!({ "data": { "genesis_time": genesis_time.to_string() } })) }),
+        )
+        .route(
+            "/eth/v1/validator/duties/proposer/{epoch}",
+            get(move |Path(epoch): Path<u64>| async move {
+                let duties: Vec<_> = (epoch * slots_per_epoch..(epoch + 1) * slots_per_epoch)
+                    .map(|slot| json!({ "pubkey": validator, "validator_index": "0", "slot": slot.to_string() }))
+                    .collect();
+                Json(json!({ "data": duties }))
+            }),
+        );
+    tokio::spawn(async move {
+        if let Err(error) = axum::serve(listener, app).await {
+            tracing::error!(%error, "stub beacon stopped");
+        }
+    });
+    Ok(url)
+}

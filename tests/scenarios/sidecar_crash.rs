@@ -10,7 +10,6 @@ use std::{
 
 use alloy_primitives::{Address, Bytes};
 use alloy_signer_local::PrivateKeySigner;
-use axum::{Json, Router, extract::Path, routing::get};
 use baton_preconf::{
     BatonDomain, BlsSecretKey, Request, RollupId, RollupTransaction, SequencingRequest,
     SignedCommitment, Slot,
@@ -29,31 +28,6 @@ fn free_port() -> u16 {
         .local_addr()
         .unwrap()
         .port()
-}
-
-/// A beacon API stand-in: genesis, and every slot proposed by `validator`.
-async fn beacon(genesis_time: u64, validator: String) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let app = Router::new()
-        .route(
-            "/eth/v1/beacon/genesis",
-            get(move || async move { Json(json!({ "data": { "genesis_time": genesis_time.to_string() } })) }),
-        )
-        .route(
-            "/eth/v1/validator/duties/proposer/{epoch}",
-            get(move |Path(epoch): Path<u64>| {
-                let validator = validator.clone();
-                async move {
-                    let duties: Vec<Value> = (epoch * SLOTS_PER_EPOCH..(epoch + 1) * SLOTS_PER_EPOCH)
-                        .map(|slot| json!({ "pubkey": validator, "validator_index": "0", "slot": slot.to_string() }))
-                        .collect();
-                    Json(json!({ "data": duties }))
-                }
-            }),
-        );
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    url
 }
 
 fn now() -> u64 {
@@ -110,7 +84,7 @@ async fn sigkill_under_load_loses_no_promise_and_reuses_no_position() -> eyre::R
     let validator = BlsSecretKey::from_ikm(&[0x31; 32])?.public_key();
     let slasher = Address::repeat_byte(0x5a);
     let genesis = now() - 20;
-    let beacon_url = beacon(genesis, validator.to_string()).await;
+    let beacon_url = baton_sidecar::beacon::serve_stub(genesis, SLOTS_PER_EPOCH, validator).await?;
     let port = free_port();
     let url = format!("http://127.0.0.1:{port}");
     let data_dir = dir.join("data");

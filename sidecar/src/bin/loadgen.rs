@@ -202,6 +202,7 @@ async fn main() -> eyre::Result<()> {
         args.rate, args.seconds
     );
     let latencies = Arc::new(Mutex::new(Vec::with_capacity(total)));
+    let service_times = Arc::new(Mutex::new(Vec::with_capacity(total)));
     let failures = Arc::new(Mutex::new(Vec::<String>::new()));
     let interval = Duration::from_secs_f64(1.0 / args.rate as f64);
     let begin = Instant::now();
@@ -215,7 +216,9 @@ async fn main() -> eyre::Result<()> {
             latencies.clone(),
             failures.clone(),
         );
+        let service_times = service_times.clone();
         tasks.push(tokio::spawn(async move {
+            let sent = Instant::now();
             let answer: Result<Value, _> = async {
                 client
                     .post(&url)
@@ -227,6 +230,7 @@ async fn main() -> eyre::Result<()> {
             }
             .await;
             let elapsed = scheduled.elapsed();
+            service_times.lock().await.push(sent.elapsed());
             match answer.map(|a| {
                 serde_json::from_value::<SignedCommitment>(a["result"].clone())
                     .map_err(|e| format!("{e}: {a}"))
@@ -252,6 +256,8 @@ async fn main() -> eyre::Result<()> {
     let wall = begin.elapsed();
     let mut latencies = latencies.lock().await.clone();
     latencies.sort();
+    let mut service_times = service_times.lock().await.clone();
+    service_times.sort();
     let failures = failures.lock().await.clone();
     println!(
         "requests: {total} sent, {} promised and verified, {} failed",
@@ -263,13 +269,34 @@ async fn main() -> eyre::Result<()> {
         latencies.len() as f64 / wall.as_secs_f64(),
         wall.as_secs_f64()
     );
-    println!(
-        "latency: p50 {:.3} ms, p90 {:.3} ms, p99 {:.3} ms, max {:.3} ms",
-        percentile(&latencies, 50.0).as_secs_f64() * 1e3,
-        percentile(&latencies, 90.0).as_secs_f64() * 1e3,
-        percentile(&latencies, 99.0).as_secs_f64() * 1e3,
-        latencies.last().copied().unwrap_or_default().as_secs_f64() * 1e3,
+    let line = |name: &str, sorted: &[Duration]| {
+        println!(
+            "{name}: p50 {:.3} ms, p90 {:.3} ms, p99 {:.3} ms, max {:.3} ms",
+            percentile(sorted, 50.0).as_secs_f64() * 1e3,
+            percentile(sorted, 90.0).as_secs_f64() * 1e3,
+            percentile(sorted, 99.0).as_secs_f64() * 1e3,
+            sorted.last().copied().unwrap_or_default().as_secs_f64() * 1e3,
+        );
+    };
+    line("latency from send", &service_times);
+    line(
+        "latency from schedule (includes the generator's timer lag)",
+        &latencies,
     );
+    if let Ok(metrics) = client
+        .get(format!("{url}/metrics"))
+        .send()
+        .await
+        .and_then(|r| r.error_for_status())
+    {
+        let text = metrics.text().await.unwrap_or_default();
+        println!("sidecar's own histograms (cumulative counts per upper bound in seconds):");
+        for l in text.lines().filter(|l| {
+            l.contains("_bucket") && (l.contains("request_duration") || l.contains("fsync"))
+        }) {
+            println!("  {l}");
+        }
+    }
     if let Some(first) = failures.first() {
         eprintln!("first failure: {first}");
         bail!("{} requests failed", failures.len());

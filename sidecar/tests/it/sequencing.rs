@@ -118,6 +118,11 @@ async fn call(url: &str, method: &str, params: Value) -> Value {
         .unwrap()
 }
 
+/// `baton_requestSequencing` with one signed request.
+async fn sequence(url: &str, signed_request: Value) -> Value {
+    call(url, "baton_requestSequencing", json!([signed_request])).await
+}
+
 fn error_code(answer: &Value) -> i64 {
     answer["error"]["code"]
         .as_i64()
@@ -140,7 +145,7 @@ async fn promises_are_verifiable_and_positions_first_come_first_served() {
     let params = request(10, &[(1, "alpha tx 1"), (2, "beta tx 1")], &wallet);
     let parsed: baton_preconf::SignedRequest = serde_json::from_value(params.clone()).unwrap();
     let request_id = parsed.request.id(&domain()).unwrap();
-    let answer = call(&sidecar.url, "baton_requestSequencing", json!([params])).await;
+    let answer = sequence(&sidecar.url, params).await;
     let signed: SignedCommitment = serde_json::from_value(answer["result"].clone())
         .unwrap_or_else(|e| panic!("{e}: {answer}"));
     signed.verify_for(&domain(), request_id, Slot(10)).unwrap();
@@ -156,12 +161,7 @@ async fn promises_are_verifiable_and_positions_first_come_first_served() {
         vec![(RollupId(1), Position(0)), (RollupId(2), Position(0))]
     );
 
-    let answer = call(
-        &sidecar.url,
-        "baton_requestSequencing",
-        json!([request(10, &[(1, "alpha tx 2")], &wallet)]),
-    )
-    .await;
+    let answer = sequence(&sidecar.url, request(10, &[(1, "alpha tx 2")], &wallet)).await;
     let second: SignedCommitment = serde_json::from_value(answer["result"].clone()).unwrap();
     assert_eq!(second.commitment.placements[0].position, Position(1));
 
@@ -203,10 +203,8 @@ async fn every_rule_rejects_with_its_code() {
         error_code(&call(&sidecar.url, "eth_sendBundle", json!([])).await),
         -32601
     );
-    assert_eq!(
-        error_code(&call(&sidecar.url, "baton_requestSequencing", json!([1, 2])).await),
-        -32602
-    );
+    let two_params = call(&sidecar.url, "baton_requestSequencing", json!([1, 2])).await;
+    assert_eq!(error_code(&two_params), -32602);
     let not_rpc: Value = client
         .post(&sidecar.url)
         .json(&json!({"id": 1}))
@@ -220,103 +218,52 @@ async fn every_rule_rejects_with_its_code() {
 
     // Slot rules: not ours, past the deadline, beyond the window.
     assert_eq!(
-        error_code(
-            &call(
-                &sidecar.url,
-                "baton_requestSequencing",
-                json!([request(12, &[(1, "x")], &wallet)])
-            )
-            .await
-        ),
+        error_code(&sequence(&sidecar.url, request(12, &[(1, "x")], &wallet)).await),
         1101
     );
     sidecar.clock.set_ms((GENESIS + 10 * 2) * 1000 - 400);
     assert_eq!(
-        error_code(
-            &call(
-                &sidecar.url,
-                "baton_requestSequencing",
-                json!([request(10, &[(1, "x")], &wallet)])
-            )
-            .await
-        ),
+        error_code(&sequence(&sidecar.url, request(10, &[(1, "x")], &wallet)).await),
         1102
     );
     sidecar.clock.set_ms((GENESIS + 5 * 2) * 1000);
     assert_eq!(
-        error_code(
-            &call(
-                &sidecar.url,
-                "baton_requestSequencing",
-                json!([request(100, &[(1, "x")], &wallet)])
-            )
-            .await
-        ),
+        error_code(&sequence(&sidecar.url, request(100, &[(1, "x")], &wallet)).await),
         1103
     );
 
     // Request rules: unknown rollup, malformed, bad signature.
     assert_eq!(
-        error_code(
-            &call(
-                &sidecar.url,
-                "baton_requestSequencing",
-                json!([request(10, &[(9, "x")], &wallet)])
-            )
-            .await
-        ),
+        error_code(&sequence(&sidecar.url, request(10, &[(9, "x")], &wallet)).await),
         1201
     );
     // A wallet library refuses to sign these, so edit a signed request's JSON.
     let mut zero = request(10, &[(1, "x")], &wallet);
     zero["request"]["txs"][0]["rollupId"] = json!("0");
-    assert_eq!(
-        error_code(&call(&sidecar.url, "baton_requestSequencing", json!([zero])).await),
-        1001
-    );
+    assert_eq!(error_code(&sequence(&sidecar.url, zero).await), 1001);
     let mut dup = request(10, &[(1, "same"), (1, "other")], &wallet);
     dup["request"]["txs"][1]["tx"] = dup["request"]["txs"][0]["tx"].clone();
-    assert_eq!(
-        error_code(
-            &call(
-                &sidecar.url,
-                "baton_requestSequencing",
-                json!([dup.clone()])
-            )
-            .await
-        ),
-        1001
-    );
+    assert_eq!(error_code(&sequence(&sidecar.url, dup.clone()).await), 1001);
     // A structurally invalid signature (v = 5) fails parameter parsing.
     dup["signature"] = json!(format!("0x{}", "11".repeat(64) + "05"));
-    assert_eq!(
-        error_code(&call(&sidecar.url, "baton_requestSequencing", json!([dup])).await),
-        -32602
-    );
+    assert_eq!(error_code(&sequence(&sidecar.url, dup).await), -32602);
 
     // Capacity: a bundle that does not fit reserves nothing anywhere.
     for i in 0..4 {
-        let ok = call(
+        let ok = sequence(
             &sidecar.url,
-            "baton_requestSequencing",
-            json!([request(11, &[(1, &format!("fill {i}"))], &wallet)]),
+            request(11, &[(1, &format!("fill {i}"))], &wallet),
         )
         .await;
         assert!(ok["result"].is_object(), "{ok}");
     }
-    let full = call(
+    let full = sequence(
         &sidecar.url,
-        "baton_requestSequencing",
-        json!([request(11, &[(2, "beta"), (1, "overflow")], &wallet)]),
+        request(11, &[(2, "beta"), (1, "overflow")], &wallet),
     )
     .await;
     assert_eq!(error_code(&full), 1202);
-    let beta = call(
-        &sidecar.url,
-        "baton_requestSequencing",
-        json!([request(11, &[(2, "beta")], &wallet)]),
-    )
-    .await;
+    let beta = sequence(&sidecar.url, request(11, &[(2, "beta")], &wallet)).await;
     let beta: SignedCommitment = serde_json::from_value(beta["result"].clone()).unwrap();
     assert_eq!(
         beta.commitment.placements[0].position,
@@ -326,19 +273,8 @@ async fn every_rule_rejects_with_its_code() {
 
     // The same request twice, and the same transaction again.
     let again = request(10, &[(2, "once")], &wallet);
-    assert!(
-        call(
-            &sidecar.url,
-            "baton_requestSequencing",
-            json!([again.clone()])
-        )
-        .await["result"]
-            .is_object()
-    );
-    assert_eq!(
-        error_code(&call(&sidecar.url, "baton_requestSequencing", json!([again])).await),
-        1203
-    );
+    assert!(sequence(&sidecar.url, again.clone()).await["result"].is_object());
+    assert_eq!(error_code(&sequence(&sidecar.url, again).await), 1203);
 
     // Batch calls answer each call.
     let batch = json!([
@@ -370,10 +306,9 @@ async fn restart_restores_every_promise_and_never_reuses_a_position() {
     {
         let sidecar = start(&dir, limits()).await;
         for i in 0..3 {
-            let answer = call(
+            let answer = sequence(
                 &sidecar.url,
-                "baton_requestSequencing",
-                json!([request(10, &[(1, &format!("before {i}"))], &wallet)]),
+                request(10, &[(1, &format!("before {i}"))], &wallet),
             )
             .await;
             received.push(
@@ -396,12 +331,7 @@ async fn restart_restores_every_promise_and_never_reuses_a_position() {
             "the restarted sidecar holds the identical signed promise"
         );
     }
-    let answer = call(
-        &sidecar.url,
-        "baton_requestSequencing",
-        json!([request(10, &[(1, "after")], &wallet)]),
-    )
-    .await;
+    let answer = sequence(&sidecar.url, request(10, &[(1, "after")], &wallet)).await;
     let next: SignedCommitment = serde_json::from_value(answer["result"].clone()).unwrap();
     assert_eq!(
         next.commitment.placements[0].position,

@@ -89,6 +89,12 @@ struct RunArgs {
     /// Fee per rollup transaction, in wei [default: 0].
     #[arg(long = "fee.per-rollup-tx", env = "BATON_FEE_PER_ROLLUP_TX")]
     fee_per_rollup_tx: Option<U256>,
+    /// Calls per second from one client IP, 0 for no limit [default: 2000].
+    #[arg(long = "rate-limit.per-ip", env = "BATON_RATE_LIMIT_PER_IP")]
+    rate_limit_per_ip: Option<u32>,
+    /// Promise requests per second from one wallet, 0 for no limit [default: 100].
+    #[arg(long = "rate-limit.per-wallet", env = "BATON_RATE_LIMIT_PER_WALLET")]
+    rate_limit_per_wallet: Option<u32>,
 }
 
 macro_rules! merge {
@@ -124,7 +130,9 @@ impl TryFrom<RunArgs> for Config {
                 limits_gas_per_slot,
                 limits_batch_txs,
                 limits_batch_bytes,
-                fee_per_rollup_tx
+                fee_per_rollup_tx,
+                rate_limit_per_ip,
+                rate_limit_per_wallet
             );
         }
         let key_file = cli
@@ -180,6 +188,15 @@ impl TryFrom<RunArgs> for Config {
                 batch_max_bytes: cli.limits_batch_bytes.unwrap_or(120_000),
             },
             fee_per_rollup_tx: cli.fee_per_rollup_tx.unwrap_or_default(),
+            // Bursts of a second's worth: a wallet may send a bundle of calls at once.
+            rate_per_ip: {
+                let r = cli.rate_limit_per_ip.unwrap_or(2_000);
+                (r, r)
+            },
+            rate_per_wallet: {
+                let r = cli.rate_limit_per_wallet.unwrap_or(100);
+                (r, r)
+            },
         })
     }
 }

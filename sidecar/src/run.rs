@@ -11,7 +11,7 @@ use crate::{
     journal::{FileJournal, JournalError},
     ledger::Ledger,
     lookahead::{Duties, SlotClock, SystemClock},
-    rpc::{RpcError, router},
+    rpc::{RpcError, serve},
     service::{Service, ServiceConfig},
 };
 
@@ -61,6 +61,8 @@ pub async fn run(
         deadline_ms: config.deadline_ms,
         window_slots: config.window_slots,
         fee_per_rollup_tx: config.fee_per_rollup_tx,
+        rate_per_ip: config.rate_per_ip,
+        rate_per_wallet: config.rate_per_wallet,
     };
     let (service, restored) = Service::new(
         service_config,
@@ -83,8 +85,7 @@ pub async fn run(
         .await
         .map_err(|source| RunError::Serve { addr, source })?;
     tracing::info!(%addr, committer = %service.committer(), validators = config.validators.len(), "sidecar serving JSON-RPC");
-    let result = axum::serve(listener, router(Arc::new(service)))
-        .with_graceful_shutdown(shutdown)
+    let result = serve(listener, Arc::new(service), shutdown)
         .await
         .map_err(|source| RunError::Serve { addr, source });
     follower.abort();

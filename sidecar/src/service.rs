@@ -8,6 +8,7 @@
 
 use std::{
     collections::{HashMap, HashSet},
+    net::IpAddr,
     sync::{
         Arc, Mutex,
         atomic::{AtomicBool, Ordering},
@@ -28,6 +29,7 @@ use crate::{
     ledger::Ledger,
     lookahead::{Duties, SlotClock},
     metrics,
+    rate_limit::RateLimiter,
     rpc::RpcError,
 };
 
@@ -44,6 +46,10 @@ pub struct ServiceConfig {
     pub window_slots: u64,
     /// Fee per rollup transaction (wei).
     pub fee_per_rollup_tx: U256,
+    /// Calls per second (average, burst) from one client IP; 0 disables.
+    pub rate_per_ip: (u32, u32),
+    /// Promise requests per second (average, burst) from one wallet; 0 disables.
+    pub rate_per_wallet: (u32, u32),
 }
 
 /// A promise's life, as `baton_getCommitment` reports it.
@@ -66,6 +72,8 @@ pub struct Service {
     rollups: HashSet<RollupId>,
     commitments: Mutex<HashMap<B256, SignedCommitment>>,
     journal_failed: AtomicBool,
+    ip_limiter: RateLimiter<IpAddr>,
+    wallet_limiter: RateLimiter<Address>,
 }
 
 /// Everything restored from the journal at startup.
@@ -101,7 +109,11 @@ impl Service {
         let restored = Restored {
             commitments: commitments.len(),
         };
+        let ip_limiter = RateLimiter::new(config.rate_per_ip.0, config.rate_per_ip.1);
+        let wallet_limiter = RateLimiter::new(config.rate_per_wallet.0, config.rate_per_wallet.1);
         let service = Self {
+            ip_limiter,
+            wallet_limiter,
             config,
             signer,
             journal,
@@ -123,6 +135,17 @@ impl Service {
     /// The service configuration.
     pub const fn config(&self) -> &ServiceConfig {
         &self.config
+    }
+
+    /// Takes one call from `client`'s rate budget.
+    pub fn allow_client(&self, client: IpAddr) -> Result<(), RpcError> {
+        if self.ip_limiter.allow(client, self.clock.now_ms()) {
+            Ok(())
+        } else {
+            Err(RpcError::RateLimited(format!(
+                "too many calls from {client}"
+            )))
+        }
     }
 
     /// Whether promises can be made (the journal has not failed).
@@ -186,6 +209,15 @@ impl Service {
             RequestError::Signature(e) => RpcError::BadSignature(e.to_string()),
             other => RpcError::MalformedRequest(other.to_string()),
         })?;
+        if !self
+            .wallet_limiter
+            .allow(checked.wallet, self.clock.now_ms())
+        {
+            return Err(RpcError::RateLimited(format!(
+                "too many requests from wallet {}",
+                checked.wallet
+            )));
+        }
         let CheckedBody::Sequencing(txs) = checked.body else {
             return Err(RpcError::InvalidParams(
                 "baton_requestSequencing takes a sequencing request".into(),

@@ -104,6 +104,16 @@ async fn sigkill_under_load_loses_no_promise_and_reuses_no_position() -> eyre::R
         key_file.to_string_lossy().into_owned(),
         "--validator.pubkeys".into(),
         validator.to_string(),
+        // The load below comes from one address as fast as it can: no rate limits.
+        "--rate-limit.per-ip".into(),
+        "0".into(),
+        "--rate-limit.per-wallet".into(),
+        "0".into(),
+        // Room for everything the load can send into one slot.
+        "--limits.batch-txs".into(),
+        "1000000".into(),
+        "--limits.batch-bytes".into(),
+        "1000000000".into(),
     ];
     let arg_refs: Vec<&str> = args.iter().map(String::as_str).collect();
     let client = reqwest::Client::new();

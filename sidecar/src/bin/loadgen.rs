@@ -106,6 +106,8 @@ async fn spawn_target() -> eyre::Result<(String, Spawned)> {
             "--limits.batch-bytes",
             "1000000000",
         ])
+        // One wallet on one address is the whole load: no rate limits.
+        .args(["--rate-limit.per-ip", "0", "--rate-limit.per-wallet", "0"])
         .env("RUST_LOG", "warn")
         .stdin(Stdio::null())
         .spawn()

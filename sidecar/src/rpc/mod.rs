@@ -5,4 +5,4 @@ mod error;
 mod server;
 
 pub use error::RpcError;
-pub use server::{MAX_BATCH, MAX_BODY_BYTES, router};
+pub use server::{MAX_BATCH, MAX_BODY_BYTES, router, serve};

@@ -1,11 +1,11 @@
 //! The axum router: JSON-RPC on `POST /`, plus `/metrics`, `/health` and `/ready`.
 
-use std::sync::Arc;
+use std::{future::Future, net::SocketAddr, sync::Arc};
 
 use axum::{
     Router,
     body::Bytes,
-    extract::{DefaultBodyLimit, State},
+    extract::{ConnectInfo, DefaultBodyLimit, State},
     http::{StatusCode, header},
     response::{IntoResponse, Response},
     routing::{get, post},
@@ -21,7 +21,23 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 /// Most calls in one JSON-RPC batch.
 pub const MAX_BATCH: usize = 100;
 
-/// The sidecar's HTTP routes.
+/// Serves `router(service)` on `listener` until `shutdown`, with the client addresses the
+/// per-IP rate limit needs.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    service: Arc<Service>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        router(service).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}
+
+/// The sidecar's HTTP routes. Serve them with [`serve`] (the JSON-RPC route reads the
+/// client's address).
 pub fn router(service: Arc<Service>) -> Router {
     Router::new()
         .route("/", post(rpc))
@@ -64,7 +80,11 @@ fn json_response(value: &Value) -> Response {
         .into_response()
 }
 
-async fn rpc(State(service): State<Arc<Service>>, body: Bytes) -> Response {
+async fn rpc(
+    State(service): State<Arc<Service>>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    body: Bytes,
+) -> Response {
     let parsed: Value = match serde_json::from_slice(&body) {
         Ok(v) => v,
         Err(e) => {
@@ -84,16 +104,20 @@ async fn rpc(State(service): State<Arc<Service>>, body: Bytes) -> Response {
             }
             let mut answers = Vec::with_capacity(calls.len());
             for call in calls {
-                answers.push(handle(&service, call).await);
+                answers.push(handle(&service, client, call).await);
             }
             json_response(&Value::Array(answers))
         }
-        call => json_response(&handle(&service, call).await),
+        call => json_response(&handle(&service, client, call).await),
     }
 }
 
-async fn handle(service: &Service, call: Value) -> Value {
+async fn handle(service: &Service, client: SocketAddr, call: Value) -> Value {
     let id = call.get("id").cloned().unwrap_or(Value::Null);
+    if let Err(err) = service.allow_client(client.ip()) {
+        metrics::record_rejection(err.rejection());
+        return error_response(&id, &err);
+    }
     let method = match (call.get("jsonrpc"), call.get("method")) {
         (Some(Value::String(v)), Some(Value::String(m))) if v == "2.0" => m.clone(),
         _ => {

@@ -16,7 +16,7 @@ use baton_sidecar::{
     journal::FileJournal,
     ledger::{Ledger, Limits},
     lookahead::{Duties, ManualClock},
-    rpc::router,
+    rpc::serve,
     service::{Service, ServiceConfig},
 };
 use serde_json::{Value, json};
@@ -48,6 +48,16 @@ fn committer() -> PrivateKeySigner {
 
 /// Starts a sidecar on a free port over `dir`'s journal; we propose slots 10 and 11.
 async fn start(dir: &Path, limits: Limits) -> Sidecar {
+    start_with_rates(dir, limits, (0, 0), (0, 0)).await
+}
+
+/// [`start`] with rate limits `(per second, burst)` per IP and per wallet.
+async fn start_with_rates(
+    dir: &Path,
+    limits: Limits,
+    per_ip: (u32, u32),
+    per_wallet: (u32, u32),
+) -> Sidecar {
     let (journal, entries) = FileJournal::open(dir).unwrap();
     let duties = Arc::new(Duties::default());
     let validator = BlsSecretKey::from_ikm(&[7; 32]).unwrap().public_key();
@@ -62,6 +72,8 @@ async fn start(dir: &Path, limits: Limits) -> Sidecar {
         deadline_ms: 500,
         window_slots: 32,
         fee_per_rollup_tx: U256::from(1_000u64),
+        rate_per_ip: per_ip,
+        rate_per_wallet: per_wallet,
     };
     let (service, _) = Service::new(
         config,
@@ -76,9 +88,10 @@ async fn start(dir: &Path, limits: Limits) -> Sidecar {
     .unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
-    let app = router(Arc::new(service));
     let server = tokio::spawn(async move {
-        axum::serve(listener, app).await.unwrap();
+        serve(listener, Arc::new(service), std::future::pending())
+            .await
+            .unwrap();
     });
     Sidecar { url, server, clock }
 }
@@ -337,6 +350,43 @@ async fn restart_restores_every_promise_and_never_reuses_a_position() {
         next.commitment.placements[0].position,
         Position(3),
         "positions continue after a restart"
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[tokio::test]
+async fn rate_limits_per_wallet_and_per_client() {
+    let dir = tempdir("rates");
+    let sidecar = start_with_rates(&dir, limits(), (6, 6), (2, 2)).await;
+    let (alice, bob) = (PrivateKeySigner::random(), PrivateKeySigner::random());
+    // Alice's burst is 2 promise requests.
+    for i in 0..2 {
+        assert!(
+            sequence(
+                &sidecar.url,
+                request(10, &[(1, &format!("alice {i}"))], &alice)
+            )
+            .await["result"]
+                .is_object()
+        );
+    }
+    assert_eq!(
+        error_code(&sequence(&sidecar.url, request(10, &[(1, "alice 2")], &alice)).await),
+        1401
+    );
+    // Bob has his own budget.
+    assert!(sequence(&sidecar.url, request(10, &[(1, "bob 0")], &bob)).await["result"].is_object());
+    // This client has made 4 calls of its 6; the 7th call is refused whatever it is.
+    assert!(call(&sidecar.url, "baton_version", json!([])).await["result"].is_object());
+    assert!(call(&sidecar.url, "baton_version", json!([])).await["result"].is_object());
+    assert_eq!(
+        error_code(&call(&sidecar.url, "baton_version", json!([])).await),
+        1401
+    );
+    // Time refills the budgets.
+    sidecar.clock.advance_ms(1_000);
+    assert!(
+        sequence(&sidecar.url, request(10, &[(1, "alice 3")], &alice)).await["result"].is_object()
     );
     std::fs::remove_dir_all(dir).unwrap();
 }

@@ -50,6 +50,8 @@ pub struct Config {
     pub limits: Limits,
     /// Fee per rollup transaction (wei).
     pub fee_per_rollup_tx: U256,
+    /// Minimum inclusion tip in an empty slot (wei per gas).
+    pub base_tip_wei: u128,
     /// Calls per second (average, burst) from one client IP; 0 disables.
     pub rate_per_ip: (u32, u32),
     /// Promise requests per second (average, burst) from one wallet; 0 disables.

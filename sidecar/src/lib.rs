@@ -5,7 +5,7 @@
 //! |---|---|
 //! | [`rpc`], [`rate_limit`] | ① the wallet-facing JSON-RPC API, its error codes, rate limits, `/metrics` |
 //! | [`lookahead`] | ② which upcoming slots are ours; the slot clock |
-//! | [`ledger`] | ②–③ batch positions, L1 gas, nonces and balances across pending promises |
+//! | [`ledger`], [`pricing`] | ②–③ batch positions, L1 gas, nonces and balances across pending promises; prices |
 //! | [`journal`] | ③ the crash-safe record of every promise, durable before signing |
 //! | [`service`] | ①–③ request → checks → reservation → journal → signature |
 //! | [`beacon`], [`run`], [`config`] | ② proposer duties from the beacon API; wiring and shutdown |
@@ -13,7 +13,7 @@
 //! Built so far: rollup sequencing promises end to end (cross-rollup bundles all or
 //! nothing), the journal with group commit and torn-tail recovery, and the JSON-RPC surface.
 //! Still to come (see the README status table): L1 inclusion promises against live
-//! execution state, rollups read from the RollupInbox, pricing, keystores,
+//! execution state, rollups read from the RollupInbox, keystores,
 //! the Redis backend, and steps ④ and ⑥.
 
 pub mod beacon;
@@ -22,6 +22,7 @@ pub mod journal;
 pub mod ledger;
 pub mod lookahead;
 pub(crate) mod metrics;
+pub mod pricing;
 pub mod rate_limit;
 pub mod rpc;
 pub mod run;

@@ -89,6 +89,9 @@ struct RunArgs {
     /// Fee per rollup transaction, in wei [default: 0].
     #[arg(long = "fee.per-rollup-tx", env = "BATON_FEE_PER_ROLLUP_TX")]
     fee_per_rollup_tx: Option<U256>,
+    /// Minimum inclusion tip in an empty slot, wei per gas [default: 1000000000].
+    #[arg(long = "pricing.base-tip-wei", env = "BATON_PRICING_BASE_TIP_WEI")]
+    pricing_base_tip_wei: Option<u128>,
     /// Calls per second from one client IP, 0 for no limit [default: 2000].
     #[arg(long = "rate-limit.per-ip", env = "BATON_RATE_LIMIT_PER_IP")]
     rate_limit_per_ip: Option<u32>,
@@ -132,7 +135,8 @@ impl TryFrom<RunArgs> for Config {
                 limits_batch_bytes,
                 fee_per_rollup_tx,
                 rate_limit_per_ip,
-                rate_limit_per_wallet
+                rate_limit_per_wallet,
+                pricing_base_tip_wei
             );
         }
         let key_file = cli
@@ -188,6 +192,7 @@ impl TryFrom<RunArgs> for Config {
                 batch_max_bytes: cli.limits_batch_bytes.unwrap_or(120_000),
             },
             fee_per_rollup_tx: cli.fee_per_rollup_tx.unwrap_or_default(),
+            base_tip_wei: cli.pricing_base_tip_wei.unwrap_or(1_000_000_000),
             // Bursts of a second's worth: a wallet may send a bundle of calls at once.
             rate_per_ip: {
                 let r = cli.rate_limit_per_ip.unwrap_or(2_000);

@@ -61,6 +61,7 @@ pub async fn run(
         deadline_ms: config.deadline_ms,
         window_slots: config.window_slots,
         fee_per_rollup_tx: config.fee_per_rollup_tx,
+        base_tip_wei: config.base_tip_wei,
         rate_per_ip: config.rate_per_ip,
         rate_per_wallet: config.rate_per_wallet,
     };

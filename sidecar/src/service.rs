@@ -29,6 +29,7 @@ use crate::{
     ledger::Ledger,
     lookahead::{Duties, SlotClock},
     metrics,
+    pricing::Pricing,
     rate_limit::RateLimiter,
     rpc::RpcError,
 };
@@ -46,10 +47,26 @@ pub struct ServiceConfig {
     pub window_slots: u64,
     /// Fee per rollup transaction (wei).
     pub fee_per_rollup_tx: U256,
+    /// Minimum priority fee per gas of an inclusion promise in an empty slot (wei); the
+    /// congestion curve (`pricing`) raises it as the slot fills.
+    pub base_tip_wei: u128,
     /// Calls per second (average, burst) from one client IP; 0 disables.
     pub rate_per_ip: (u32, u32),
     /// Promise requests per second (average, burst) from one wallet; 0 disables.
     pub rate_per_wallet: (u32, u32),
+}
+
+/// A price quote for one slot (`baton_fee`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FeeQuote {
+    /// The slot.
+    pub slot: Slot,
+    /// Minimum priority fee per gas for the quoted gas; `None` when it does not fit.
+    pub min_priority_fee_per_gas: Option<u128>,
+    /// Fee for the quoted rollup transactions (wei).
+    pub rollup_fee: U256,
+    /// L1 gas still promisable in the slot.
+    pub l1_gas_left: u64,
 }
 
 /// A promise's life, as `baton_getCommitment` reports it.
@@ -243,7 +260,7 @@ impl Service {
                 validator_pubkey: validator,
                 committer: self.signer.address(),
                 request_id: checked.id,
-                fee: self.config.fee_per_rollup_tx * U256::from(txs.len()),
+                fee: self.pricing().rollup_fee(txs.len()),
                 tx_hashes: vec![],
                 placements: txs
                     .iter()
@@ -296,6 +313,35 @@ impl Service {
         tracing::error!(error = %e, "journal failure: suspending promises until restart");
         self.journal_failed.store(true, Ordering::SeqCst);
         RpcError::JournalUnavailable
+    }
+
+    /// L1 gas promisable per slot.
+    pub fn gas_per_slot(&self) -> u64 {
+        self.ledger.lock().map_or(0, |l| l.limits().gas_per_slot)
+    }
+
+    /// The price parameters.
+    pub const fn pricing(&self) -> Pricing {
+        Pricing {
+            base_tip_wei: self.config.base_tip_wei,
+            rollup_tx_fee: self.config.fee_per_rollup_tx,
+        }
+    }
+
+    /// `baton_fee`: what `gas` of L1 inclusion and `rollup_txs` rollup transactions cost in
+    /// `slot` now. The minimum tip is `None` when the gas no longer fits.
+    pub fn quote(&self, slot: Slot, gas: u64, rollup_txs: usize) -> Result<FeeQuote, RpcError> {
+        self.check_slot(slot)?;
+        let ledger = self.ledger.lock().map_err(|_| RpcError::Internal)?;
+        let capacity = ledger.limits().gas_per_slot;
+        let left = ledger.gas_left(slot);
+        let pricing = self.pricing();
+        Ok(FeeQuote {
+            slot,
+            min_priority_fee_per_gas: pricing.min_tip(capacity - left, gas, capacity),
+            rollup_fee: pricing.rollup_fee(rollup_txs),
+            l1_gas_left: left,
+        })
     }
 
     /// Upcoming slots of ours in the window, with remaining L1 gas.

@@ -142,6 +142,17 @@ async fn handle(service: &Service, client: SocketAddr, call: Value) -> Value {
     }
 }
 
+/// Parameters of `baton_fee`.
+#[derive(Debug, serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct FeeParams {
+    slot: baton_preconf::Slot,
+    #[serde(default)]
+    gas: baton_preconf::Gas,
+    #[serde(default, with = "baton_preconf::types::quoted")]
+    rollup_txs: u64,
+}
+
 /// The single parameter of a method: `[x]` or `x`.
 fn single_param<T: serde::de::DeserializeOwned>(params: Value) -> Result<T, RpcError> {
     let value = match params {
@@ -171,15 +182,39 @@ async fn dispatch(service: &Service, method: &str, params: Value) -> Result<Valu
                 .ok_or_else(|| RpcError::CommitmentNotFound(request_id.to_string()))?;
             Ok(json!({ "status": "pending", "commitment": signed }))
         }
-        "baton_slots" => Ok(Value::Array(
-            service
-                .slots()
-                .into_iter()
-                .map(|(slot, validator, gas_left)| {
-                    json!({ "slot": slot, "validatorPubkey": validator, "l1GasLeft": gas_left.to_string() })
-                })
-                .collect(),
-        )),
+        "baton_fee" => {
+            let params: FeeParams = single_param(params)?;
+            let rollup_txs = usize::try_from(params.rollup_txs)
+                .ok()
+                .filter(|n| *n <= 1 << 20)
+                .ok_or_else(|| RpcError::InvalidParams("rollupTxs is at most 1048576".into()))?;
+            let quote = service.quote(params.slot, params.gas.0, rollup_txs)?;
+            Ok(json!({
+                "slot": quote.slot,
+                "minPriorityFeePerGas": quote.min_priority_fee_per_gas.map(|t| t.to_string()),
+                "rollupFee": quote.rollup_fee.to_string(),
+                "l1GasLeft": quote.l1_gas_left.to_string(),
+            }))
+        }
+        "baton_slots" => {
+            let pricing = service.pricing();
+            let capacity = service.gas_per_slot();
+            Ok(Value::Array(
+                service
+                    .slots()
+                    .into_iter()
+                    .map(|(slot, validator, gas_left)| {
+                        json!({
+                            "slot": slot,
+                            "validatorPubkey": validator,
+                            "l1GasLeft": gas_left.to_string(),
+                            "minPriorityFeePerGas": pricing.min_tip(capacity - gas_left, 21_000, capacity).map(|t| t.to_string()),
+                            "rollupTxFee": pricing.rollup_fee(1).to_string(),
+                        })
+                    })
+                    .collect(),
+            ))
+        }
         "baton_version" => Ok(json!({
             "version": env!("CARGO_PKG_VERSION"),
             "committer": service.committer(),

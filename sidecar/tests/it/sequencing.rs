@@ -72,6 +72,7 @@ async fn start_with_rates(
         deadline_ms: 500,
         window_slots: 32,
         fee_per_rollup_tx: U256::from(1_000u64),
+        base_tip_wei: 1_000_000_000,
         rate_per_ip: per_ip,
         rate_per_wallet: per_wallet,
     };
@@ -388,5 +389,56 @@ async fn rate_limits_per_wallet_and_per_client() {
     assert!(
         sequence(&sidecar.url, request(10, &[(1, "alice 3")], &alice)).await["result"].is_object()
     );
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[tokio::test]
+async fn fee_quotes_follow_the_curve_and_the_slot_rules() {
+    let dir = tempdir("fees");
+    let sidecar = start(
+        &dir,
+        Limits {
+            gas_per_slot: 84_000,
+            ..limits()
+        },
+    )
+    .await;
+    let quote = call(
+        &sidecar.url,
+        "baton_fee",
+        json!([{ "slot": "10", "gas": "21000", "rollupTxs": "3" }]),
+    )
+    .await;
+    // A quarter of the slot's gas: the tip doubles from the 1 gwei base.
+    assert_eq!(
+        quote["result"]["minPriorityFeePerGas"], "2000000000",
+        "{quote}"
+    );
+    assert_eq!(quote["result"]["rollupFee"], "3000");
+    assert_eq!(quote["result"]["l1GasLeft"], "84000");
+    let too_much = call(
+        &sidecar.url,
+        "baton_fee",
+        json!([{ "slot": "10", "gas": "84001" }]),
+    )
+    .await;
+    assert_eq!(too_much["result"]["minPriorityFeePerGas"], Value::Null);
+    assert_eq!(
+        error_code(&call(&sidecar.url, "baton_fee", json!([{ "slot": "12" }])).await),
+        1101
+    );
+    assert_eq!(
+        error_code(
+            &call(
+                &sidecar.url,
+                "baton_fee",
+                json!([{ "slot": "10", "bogus": 1 }])
+            )
+            .await
+        ),
+        -32602
+    );
+    let slots = call(&sidecar.url, "baton_slots", json!([])).await;
+    assert_eq!(slots["result"][0]["rollupTxFee"], "1000", "{slots}");
     std::fs::remove_dir_all(dir).unwrap();
 }

@@ -19,6 +19,20 @@ impl fmt::Debug for CommitterKey {
     }
 }
 
+/// Where the sidecar learns which rollups it sequences.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RollupSource {
+    /// A fixed list of rollup ids.
+    Fixed(Vec<RollupId>),
+    /// Every rollup registered in the `RollupInbox` at `inbox`, read through `l1_rpc`.
+    Inbox {
+        /// L1 JSON-RPC URL.
+        l1_rpc: String,
+        /// The inbox contract.
+        inbox: Address,
+    },
+}
+
 /// Everything `run` needs.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -40,8 +54,8 @@ pub struct Config {
     pub committer: CommitterKey,
     /// Validators this sidecar sells slots for.
     pub validators: Vec<BlsPublicKey>,
-    /// Rollups it sequences.
-    pub rollups: Vec<RollupId>,
+    /// Rollups it sequences: a fixed list, or every rollup registered in a `RollupInbox`.
+    pub rollups: RollupSource,
     /// Promises close this long before a slot starts (ms).
     pub deadline_ms: u64,
     /// Slots ahead promises are sold for.

@@ -8,12 +8,12 @@
 //! | [`ledger`], [`pricing`] | ②–③ batch positions, L1 gas, nonces and balances across pending promises; prices |
 //! | [`journal`] | ③ the crash-safe record of every promise, durable before signing |
 //! | [`service`] | ①–③ request → checks → reservation → journal → signature |
-//! | [`beacon`], [`run`], [`config`] | ② proposer duties from the beacon API; wiring and shutdown |
+//! | [`beacon`], [`rollups`], [`run`], [`config`] | ② proposer duties from the beacon API; rollups from the `RollupInbox`; wiring and shutdown |
 //!
 //! Built so far: rollup sequencing promises end to end (cross-rollup bundles all or
 //! nothing), the journal with group commit and torn-tail recovery, and the JSON-RPC surface.
 //! Still to come (see the README status table): L1 inclusion promises against live
-//! execution state, rollups read from the RollupInbox, keystores,
+//! execution state, keystores,
 //! the Redis backend, and steps ④ and ⑥.
 
 pub mod beacon;
@@ -24,6 +24,7 @@ pub mod lookahead;
 pub(crate) mod metrics;
 pub mod pricing;
 pub mod rate_limit;
+pub mod rollups;
 pub mod rpc;
 pub mod run;
 pub mod service;

@@ -6,7 +6,7 @@ use alloy_primitives::{Address, U256};
 use alloy_signer_local::PrivateKeySigner;
 use baton_preconf::{BlsPublicKey, RollupId};
 use baton_sidecar::{
-    config::{CommitterKey, Config},
+    config::{CommitterKey, Config, RollupSource},
     ledger::Limits,
 };
 use clap::{Parser, Subcommand};
@@ -68,7 +68,13 @@ struct RunArgs {
         value_delimiter = ','
     )]
     validator_pubkeys: Option<Vec<BlsPublicKey>>,
-    /// Rollup ids sequenced, comma-separated [default: 1,2].
+    /// L1 JSON-RPC URL, for reading the RollupInbox.
+    #[arg(long = "l1.rpc", env = "BATON_L1_RPC")]
+    l1_rpc: Option<String>,
+    /// The RollupInbox: sequence every rollup registered there (needs --l1.rpc).
+    #[arg(long = "rollup-inbox", env = "BATON_ROLLUP_INBOX")]
+    rollup_inbox: Option<Address>,
+    /// Rollup ids sequenced, comma-separated, when no --rollup-inbox is given [default: 1,2].
     #[arg(long, env = "BATON_ROLLUPS", value_delimiter = ',')]
     rollups: Option<Vec<u64>>,
     /// Promises close this many ms before the slot [default: 500].
@@ -136,7 +142,9 @@ impl TryFrom<RunArgs> for Config {
                 fee_per_rollup_tx,
                 rate_limit_per_ip,
                 rate_limit_per_wallet,
-                pricing_base_tip_wei
+                pricing_base_tip_wei,
+                l1_rpc,
+                rollup_inbox
             );
         }
         let key_file = cli
@@ -178,12 +186,19 @@ impl TryFrom<RunArgs> for Config {
                 .ok_or_else(|| eyre!("--slasher (BATON_SLASHER) is required"))?,
             committer: CommitterKey(committer),
             validators,
-            rollups: cli
-                .rollups
-                .unwrap_or_else(|| vec![1, 2])
-                .into_iter()
-                .map(RollupId)
-                .collect(),
+            rollups: match (cli.rollup_inbox, cli.l1_rpc, cli.rollups) {
+                (Some(_), _, Some(_)) => bail!("give either --rollup-inbox or --rollups, not both"),
+                (Some(inbox), Some(l1_rpc), None) => RollupSource::Inbox { l1_rpc, inbox },
+                (Some(_), None, None) => {
+                    bail!("--rollup-inbox needs --l1.rpc (BATON_L1_RPC) to read it")
+                }
+                (None, _, ids) => RollupSource::Fixed(
+                    ids.unwrap_or_else(|| vec![1, 2])
+                        .into_iter()
+                        .map(RollupId)
+                        .collect(),
+                ),
+            },
             deadline_ms: cli.deadline_ms.unwrap_or(500),
             window_slots: cli.window_slots.unwrap_or(32),
             limits: Limits {

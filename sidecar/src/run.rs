@@ -3,14 +3,15 @@
 
 use std::{collections::HashSet, future::Future, sync::Arc};
 
-use baton_preconf::{BatonDomain, ChainSpec};
+use baton_preconf::{BatonDomain, ChainSpec, RollupId};
 
 use crate::{
     beacon::{BeaconClient, BeaconError, follow_duties},
-    config::Config,
+    config::{Config, RollupSource},
     journal::{FileJournal, JournalError},
     ledger::Ledger,
     lookahead::{Duties, SlotClock, SystemClock},
+    rollups::{InboxError, registered_rollups},
     rpc::{RpcError, serve},
     service::{Service, ServiceConfig},
 };
@@ -21,6 +22,9 @@ pub enum RunError {
     /// The beacon node could not be read.
     #[error(transparent)]
     Beacon(#[from] BeaconError),
+    /// The rollups could not be read from the inbox.
+    #[error(transparent)]
+    Inbox(#[from] InboxError),
     /// The journal could not be opened or replayed.
     #[error(transparent)]
     Journal(#[from] JournalError),
@@ -52,6 +56,16 @@ pub async fn run(
         verifying_contract: config.slasher,
     };
 
+    let rollups: HashSet<RollupId> = match &config.rollups {
+        RollupSource::Fixed(ids) => ids.iter().copied().collect(),
+        RollupSource::Inbox { l1_rpc, inbox } => {
+            let registered = registered_rollups(l1_rpc, *inbox).await?;
+            for rollup in &registered {
+                tracing::info!(id = rollup.id.0, l2_chain_id = rollup.l2_chain_id, name = %rollup.name, "sequencing rollup");
+            }
+            registered.into_iter().map(|r| r.id).collect()
+        }
+    };
     let (journal, entries) = FileJournal::open(&config.data_dir)?;
     let duties = Arc::new(Duties::default());
     let clock: Arc<dyn SlotClock> = Arc::new(SystemClock);
@@ -73,7 +87,7 @@ pub async fn run(
         Ledger::new(config.limits),
         duties.clone(),
         clock.clone(),
-        config.rollups.iter().copied().collect(),
+        rollups,
     )
     .map_err(RunError::Restore)?;
     tracing::info!(commitments = restored.commitments, path = %config.data_dir.display(), "journal replayed");

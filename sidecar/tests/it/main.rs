@@ -4,4 +4,5 @@
 // Test code: a panic is a test failure with its location, which is what we want.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod inbox;
 mod sequencing;

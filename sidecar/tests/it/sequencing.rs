@@ -105,7 +105,12 @@ fn limits() -> Limits {
     }
 }
 
-fn request(slot: u64, txs: &[(u64, &str)], wallet: &PrivateKeySigner) -> Value {
+pub(crate) fn request(
+    slot: u64,
+    txs: &[(u64, &str)],
+    wallet: &PrivateKeySigner,
+    domain: &BatonDomain,
+) -> Value {
     let request = Request::Sequencing(SequencingRequest {
         slot: Slot(slot),
         txs: txs
@@ -116,10 +121,10 @@ fn request(slot: u64, txs: &[(u64, &str)], wallet: &PrivateKeySigner) -> Value {
             })
             .collect(),
     });
-    serde_json::to_value(request.sign(wallet, &domain()).unwrap()).unwrap()
+    serde_json::to_value(request.sign(wallet, domain).unwrap()).unwrap()
 }
 
-async fn call(url: &str, method: &str, params: Value) -> Value {
+pub(crate) async fn call(url: &str, method: &str, params: Value) -> Value {
     let body = json!({ "jsonrpc": "2.0", "id": 1, "method": method, "params": params });
     reqwest::Client::new()
         .post(url)
@@ -137,7 +142,7 @@ async fn sequence(url: &str, signed_request: Value) -> Value {
     call(url, "baton_requestSequencing", json!([signed_request])).await
 }
 
-fn error_code(answer: &Value) -> i64 {
+pub(crate) fn error_code(answer: &Value) -> i64 {
     answer["error"]["code"]
         .as_i64()
         .unwrap_or_else(|| panic!("expected an error, got {answer}"))
@@ -156,7 +161,12 @@ async fn promises_are_verifiable_and_positions_first_come_first_served() {
     let wallet = PrivateKeySigner::random();
 
     // A cross-rollup bundle, then a single rollup transaction.
-    let params = request(10, &[(1, "alpha tx 1"), (2, "beta tx 1")], &wallet);
+    let params = request(
+        10,
+        &[(1, "alpha tx 1"), (2, "beta tx 1")],
+        &wallet,
+        &domain(),
+    );
     let parsed: baton_preconf::SignedRequest = serde_json::from_value(params.clone()).unwrap();
     let request_id = parsed.request.id(&domain()).unwrap();
     let answer = sequence(&sidecar.url, params).await;
@@ -175,7 +185,11 @@ async fn promises_are_verifiable_and_positions_first_come_first_served() {
         vec![(RollupId(1), Position(0)), (RollupId(2), Position(0))]
     );
 
-    let answer = sequence(&sidecar.url, request(10, &[(1, "alpha tx 2")], &wallet)).await;
+    let answer = sequence(
+        &sidecar.url,
+        request(10, &[(1, "alpha tx 2")], &wallet, &domain()),
+    )
+    .await;
     let second: SignedCommitment = serde_json::from_value(answer["result"].clone()).unwrap();
     assert_eq!(second.commitment.placements[0].position, Position(1));
 
@@ -232,30 +246,30 @@ async fn every_rule_rejects_with_its_code() {
 
     // Slot rules: not ours, past the deadline, beyond the window.
     assert_eq!(
-        error_code(&sequence(&sidecar.url, request(12, &[(1, "x")], &wallet)).await),
+        error_code(&sequence(&sidecar.url, request(12, &[(1, "x")], &wallet, &domain())).await),
         1101
     );
     sidecar.clock.set_ms((GENESIS + 10 * 2) * 1000 - 400);
     assert_eq!(
-        error_code(&sequence(&sidecar.url, request(10, &[(1, "x")], &wallet)).await),
+        error_code(&sequence(&sidecar.url, request(10, &[(1, "x")], &wallet, &domain())).await),
         1102
     );
     sidecar.clock.set_ms((GENESIS + 5 * 2) * 1000);
     assert_eq!(
-        error_code(&sequence(&sidecar.url, request(100, &[(1, "x")], &wallet)).await),
+        error_code(&sequence(&sidecar.url, request(100, &[(1, "x")], &wallet, &domain())).await),
         1103
     );
 
     // Request rules: unknown rollup, malformed, bad signature.
     assert_eq!(
-        error_code(&sequence(&sidecar.url, request(10, &[(9, "x")], &wallet)).await),
+        error_code(&sequence(&sidecar.url, request(10, &[(9, "x")], &wallet, &domain())).await),
         1201
     );
     // A wallet library refuses to sign these, so edit a signed request's JSON.
-    let mut zero = request(10, &[(1, "x")], &wallet);
+    let mut zero = request(10, &[(1, "x")], &wallet, &domain());
     zero["request"]["txs"][0]["rollupId"] = json!("0");
     assert_eq!(error_code(&sequence(&sidecar.url, zero).await), 1001);
-    let mut dup = request(10, &[(1, "same"), (1, "other")], &wallet);
+    let mut dup = request(10, &[(1, "same"), (1, "other")], &wallet, &domain());
     dup["request"]["txs"][1]["tx"] = dup["request"]["txs"][0]["tx"].clone();
     assert_eq!(error_code(&sequence(&sidecar.url, dup.clone()).await), 1001);
     // A structurally invalid signature (v = 5) fails parameter parsing.
@@ -266,18 +280,22 @@ async fn every_rule_rejects_with_its_code() {
     for i in 0..4 {
         let ok = sequence(
             &sidecar.url,
-            request(11, &[(1, &format!("fill {i}"))], &wallet),
+            request(11, &[(1, &format!("fill {i}"))], &wallet, &domain()),
         )
         .await;
         assert!(ok["result"].is_object(), "{ok}");
     }
     let full = sequence(
         &sidecar.url,
-        request(11, &[(2, "beta"), (1, "overflow")], &wallet),
+        request(11, &[(2, "beta"), (1, "overflow")], &wallet, &domain()),
     )
     .await;
     assert_eq!(error_code(&full), 1202);
-    let beta = sequence(&sidecar.url, request(11, &[(2, "beta")], &wallet)).await;
+    let beta = sequence(
+        &sidecar.url,
+        request(11, &[(2, "beta")], &wallet, &domain()),
+    )
+    .await;
     let beta: SignedCommitment = serde_json::from_value(beta["result"].clone()).unwrap();
     assert_eq!(
         beta.commitment.placements[0].position,
@@ -286,7 +304,7 @@ async fn every_rule_rejects_with_its_code() {
     );
 
     // The same request twice, and the same transaction again.
-    let again = request(10, &[(2, "once")], &wallet);
+    let again = request(10, &[(2, "once")], &wallet, &domain());
     assert!(sequence(&sidecar.url, again.clone()).await["result"].is_object());
     assert_eq!(error_code(&sequence(&sidecar.url, again).await), 1203);
 
@@ -322,7 +340,7 @@ async fn restart_restores_every_promise_and_never_reuses_a_position() {
         for i in 0..3 {
             let answer = sequence(
                 &sidecar.url,
-                request(10, &[(1, &format!("before {i}"))], &wallet),
+                request(10, &[(1, &format!("before {i}"))], &wallet, &domain()),
             )
             .await;
             received.push(
@@ -345,7 +363,11 @@ async fn restart_restores_every_promise_and_never_reuses_a_position() {
             "the restarted sidecar holds the identical signed promise"
         );
     }
-    let answer = sequence(&sidecar.url, request(10, &[(1, "after")], &wallet)).await;
+    let answer = sequence(
+        &sidecar.url,
+        request(10, &[(1, "after")], &wallet, &domain()),
+    )
+    .await;
     let next: SignedCommitment = serde_json::from_value(answer["result"].clone()).unwrap();
     assert_eq!(
         next.commitment.placements[0].position,
@@ -365,18 +387,27 @@ async fn rate_limits_per_wallet_and_per_client() {
         assert!(
             sequence(
                 &sidecar.url,
-                request(10, &[(1, &format!("alice {i}"))], &alice)
+                request(10, &[(1, &format!("alice {i}"))], &alice, &domain())
             )
             .await["result"]
                 .is_object()
         );
     }
     assert_eq!(
-        error_code(&sequence(&sidecar.url, request(10, &[(1, "alice 2")], &alice)).await),
+        error_code(
+            &sequence(
+                &sidecar.url,
+                request(10, &[(1, "alice 2")], &alice, &domain())
+            )
+            .await
+        ),
         1401
     );
     // Bob has his own budget.
-    assert!(sequence(&sidecar.url, request(10, &[(1, "bob 0")], &bob)).await["result"].is_object());
+    assert!(
+        sequence(&sidecar.url, request(10, &[(1, "bob 0")], &bob, &domain())).await["result"]
+            .is_object()
+    );
     // This client has made 4 calls of its 6; the 7th call is refused whatever it is.
     assert!(call(&sidecar.url, "baton_version", json!([])).await["result"].is_object());
     assert!(call(&sidecar.url, "baton_version", json!([])).await["result"].is_object());
@@ -387,7 +418,12 @@ async fn rate_limits_per_wallet_and_per_client() {
     // Time refills the budgets.
     sidecar.clock.advance_ms(1_000);
     assert!(
-        sequence(&sidecar.url, request(10, &[(1, "alice 3")], &alice)).await["result"].is_object()
+        sequence(
+            &sidecar.url,
+            request(10, &[(1, "alice 3")], &alice, &domain())
+        )
+        .await["result"]
+            .is_object()
     );
     std::fs::remove_dir_all(dir).unwrap();
 }

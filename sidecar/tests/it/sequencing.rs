@@ -142,6 +142,13 @@ async fn sequence(url: &str, signed_request: Value) -> Value {
     call(url, "baton_requestSequencing", json!([signed_request])).await
 }
 
+/// `baton_requestSequencing` that must succeed: the signed commitment it returned.
+async fn promised(url: &str, signed_request: Value) -> SignedCommitment {
+    let answer = sequence(url, signed_request).await;
+    serde_json::from_value(answer["result"].clone())
+        .unwrap_or_else(|e| panic!("no promise ({e}): {answer}"))
+}
+
 pub(crate) fn error_code(answer: &Value) -> i64 {
     answer["error"]["code"]
         .as_i64()
@@ -185,12 +192,11 @@ async fn promises_are_verifiable_and_positions_first_come_first_served() {
         vec![(RollupId(1), Position(0)), (RollupId(2), Position(0))]
     );
 
-    let answer = sequence(
+    let second = promised(
         &sidecar.url,
         request(10, &[(1, "alpha tx 2")], &wallet, &domain()),
     )
     .await;
-    let second: SignedCommitment = serde_json::from_value(answer["result"].clone()).unwrap();
     assert_eq!(second.commitment.placements[0].position, Position(1));
 
     // The promise can be fetched by request id.
@@ -291,12 +297,11 @@ async fn every_rule_rejects_with_its_code() {
     )
     .await;
     assert_eq!(error_code(&full), 1202);
-    let beta = sequence(
+    let beta = promised(
         &sidecar.url,
         request(11, &[(2, "beta")], &wallet, &domain()),
     )
     .await;
-    let beta: SignedCommitment = serde_json::from_value(beta["result"].clone()).unwrap();
     assert_eq!(
         beta.commitment.placements[0].position,
         Position(0),
@@ -363,12 +368,11 @@ async fn restart_restores_every_promise_and_never_reuses_a_position() {
             "the restarted sidecar holds the identical signed promise"
         );
     }
-    let answer = sequence(
+    let next = promised(
         &sidecar.url,
         request(10, &[(1, "after")], &wallet, &domain()),
     )
     .await;
-    let next: SignedCommitment = serde_json::from_value(answer["result"].clone()).unwrap();
     assert_eq!(
         next.commitment.placements[0].position,
         Position(3),

@@ -76,13 +76,13 @@ pub(crate) fn signature_bytes(sig: &BlsSignature) -> BlsSignatureBytes {
     BlsSignatureBytes::try_from(sig.0.to_vec()).unwrap_or_default()
 }
 
-fn signature_from(bytes: &BlsSignatureBytes) -> BlsSignature {
+pub(crate) fn signature_from(bytes: &BlsSignatureBytes) -> BlsSignature {
     let mut out = [0u8; 96];
     out.copy_from_slice(bytes);
     BlsSignature(out)
 }
 
-fn pubkey_from(bytes: &BlsPubkeyBytes) -> BlsPublicKey {
+pub(crate) fn pubkey_from(bytes: &BlsPubkeyBytes) -> BlsPublicKey {
     let mut out = [0u8; 48];
     out.copy_from_slice(bytes);
     BlsPublicKey(out)

@@ -226,6 +226,21 @@ impl InclusionMultiProof {
         transactions_root: B256,
         constrained: &[(B256, Bytes)],
     ) -> Result<(), MultiProofError> {
+        let leaves: Vec<(B256, B256)> = constrained
+            .iter()
+            .map(|(hash, bytes)| (*hash, transaction_leaf(bytes)))
+            .collect();
+        self.verify_leaves(transactions_root, &leaves)
+    }
+
+    /// [`Self::verify`] with each constrained transaction given as `(hash, leaf)`, its
+    /// leaf precomputed with [`transaction_leaf`] (a relay computes them once per slot,
+    /// not once per block).
+    pub fn verify_leaves(
+        &self,
+        transactions_root: B256,
+        constrained: &[(B256, B256)],
+    ) -> Result<(), MultiProofError> {
         let count = self.transaction_hashes.len();
         if count > MAX_PROOF_LEAVES {
             return Err(MultiProofError::TooManyLeaves { count });
@@ -243,13 +258,13 @@ impl InclusionMultiProof {
                 return Err(MultiProofError::BadIndex { gindex: g });
             }
         }
-        let known: HashMap<B256, &Bytes> = constrained.iter().map(|(h, b)| (*h, b)).collect();
+        let known: HashMap<B256, B256> = constrained.iter().copied().collect();
         let mut leaves = Vec::with_capacity(count);
         for hash in &self.transaction_hashes {
-            let bytes = known
+            let leaf = known
                 .get(hash)
                 .ok_or(MultiProofError::UnknownTransaction { hash: *hash })?;
-            leaves.push(transaction_leaf(bytes));
+            leaves.push(*leaf);
         }
         let proven: BTreeSet<B256> = self.transaction_hashes.iter().copied().collect();
         if let Some((hash, _)) = constrained.iter().find(|(h, _)| !proven.contains(h)) {

@@ -1,13 +1,34 @@
-//! Baton's relay: the builder-API relay that enforces preconfirmation constraints.
+//! Baton's relay: a builder-API relay that enforces preconfirmation constraints.
 //!
-//! It will own the relay side of steps ④–⑥ of the data flow (docs/architecture.md): the
-//! constraints API (delegations, signed constraints, the builders' SSE stream), block
-//! submissions with inclusion proofs checked against every constraint (⑤), the proposer
-//! API including `header_with_proofs` (⑥), the data API and the marketplace slot router.
+//! It owns the relay side of steps ④–⑥ of the data flow (docs/architecture.md):
 //!
-//! This release holds the crate's place in the workspace; the relay itself is built in
-//! the issues that follow the workspace foundation (see the README's status table).
+//! | step | what | where |
+//! |---|---|---|
+//! | ④ | delegations and signed constraints, read back and streamed (SSE) to builders | [`service`] (`constraints.rs`), `api/constraints.rs`, [`state::constraints`] |
+//! | ⑤ | block submissions: slot, parent, proposer, builder signature, block hash, transactions root, and a multiproof of every constraint; ranking | [`service`] (`submit.rs`), `api/builder.rs`, [`state::auction`] |
+//! | ⑥ | validator registrations, `getHeader` and `header_with_proofs`, signed blinded blocks (v1 and v2), publishing to the beacon node | [`service`] (`register.rs`, `proposer.rs`), `api/proposer.rs`, [`beacon`] |
+//!
+//! Around them: the data API ([`state::history`]), the marketplace slot router
+//! ([`market`]), and sharing between instances through Redis ([`sharing`]). The
+//! current slot's auction lives in memory; Redis is written behind it and never sits
+//! between a submission and its bid becoming available. Without Redis the relay runs
+//! embedded in one process. The HTTP surface, error codes and limits are in
+//! `docs/relay.md`.
 
-/// What this build of the relay can do, shown by `baton-relay --help`.
-pub const STATUS: &str =
-    "the relay (steps ④–⑥) is not built yet; this binary only reports its version";
+pub mod api;
+pub mod beacon;
+pub mod clock;
+pub mod config;
+pub mod error;
+pub mod market;
+pub mod metrics;
+pub mod run;
+pub mod service;
+pub mod sharing;
+pub mod sim;
+pub mod state;
+
+pub use api::{AppState, router, serve};
+pub use config::Config;
+pub use error::RelayError;
+pub use service::Relay;

@@ -1,0 +1,110 @@
+//! Builder API (step ⑤): who proposes the coming slots with their registrations, and
+//! block submissions (JSON or SSZ, gzip accepted; with proofs through the constraints
+//! API's `blocks_with_proofs`, JSON).
+
+use std::time::Instant;
+
+use axum::{body::Body, extract::State, http::HeaderMap, response::Response};
+use baton_preconf::{
+    Epoch,
+    ssz::{BeaconJson, InclusionMultiProof, SubmitBlockRequestElectra},
+};
+use serde_json::{Value, json};
+use tracing::instrument;
+
+use super::{AppState, body};
+use crate::{error::RelayError, service::Submission};
+
+/// Largest block submission (after inflating gzip).
+pub const MAX_SUBMISSION_BODY: usize = 32 * 1024 * 1024;
+
+pub(crate) async fn validators(State(state): State<AppState>) -> Response {
+    let relay = &state.relay;
+    let chain = relay.chain();
+    let current = relay.current_slot();
+    let next_epoch = Epoch(chain.epoch_of(current).0 + 1);
+    let last = chain
+        .epoch_start(Epoch(next_epoch.0 + 1))
+        .0
+        .saturating_sub(1);
+    let entries: Vec<Value> = relay
+        .duties
+        .between(current, baton_preconf::Slot(last))
+        .into_iter()
+        .filter_map(|duty| {
+            relay.registration(&duty.pubkey).map(|registration| {
+                json!({
+                    "slot": duty.slot,
+                    "validator_index": duty.validator_index.to_string(),
+                    "entry": registration.to_json(),
+                })
+            })
+        })
+        .collect();
+    body::json_answer(&Value::Array(entries))
+}
+
+async fn run_submission(
+    state: &AppState,
+    submission: Submission,
+    received: Instant,
+) -> Result<Response, RelayError> {
+    let relay = state.relay.clone();
+    let bid = tokio::task::spawn_blocking(move || relay.submit(submission, received))
+        .await
+        .map_err(|_| RelayError::Internal)??;
+    tracing::debug!(slot = bid.slot.0, block_hash = %bid.block_hash, builder = %bid.builder, value = %bid.value, "bid accepted");
+    Ok(body::ok())
+}
+
+#[instrument(skip_all)]
+pub(crate) async fn submit_block(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    request: Body,
+) -> Result<Response, RelayError> {
+    body::check_fork(&headers)?;
+    let (bytes, encoding) = body::read(&headers, request, MAX_SUBMISSION_BODY, true).await?;
+    let received = Instant::now();
+    let request: SubmitBlockRequestElectra = body::container(&bytes, encoding)?;
+    run_submission(
+        &state,
+        Submission {
+            request,
+            proofs: None,
+        },
+        received,
+    )
+    .await
+}
+
+#[instrument(skip_all)]
+pub(crate) async fn submit_block_with_proofs(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    request: Body,
+) -> Result<Response, RelayError> {
+    body::check_fork(&headers)?;
+    let (bytes, _) = body::read(&headers, request, MAX_SUBMISSION_BODY, false).await?;
+    let received = Instant::now();
+    let value = body::json_value(&bytes)?;
+    let request: SubmitBlockRequestElectra = body::from_json(&value)?;
+    let proofs = value
+        .get("proofs")
+        .ok_or_else(|| RelayError::MalformedJson {
+            reason: "proofs: missing".to_owned(),
+        })?;
+    let proofs: InclusionMultiProof =
+        serde_json::from_value(proofs.clone()).map_err(|e| RelayError::MalformedJson {
+            reason: format!("proofs: {e}"),
+        })?;
+    run_submission(
+        &state,
+        Submission {
+            request,
+            proofs: Some(proofs),
+        },
+        received,
+    )
+    .await
+}

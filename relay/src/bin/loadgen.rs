@@ -1,0 +1,3 @@
+//! `baton-relay-loadgen`: the relay load generator (being written).
+
+fn main() {}

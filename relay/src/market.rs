@@ -1,0 +1,191 @@
+//! The shared marketplace's slot router (see DESIGN.md, "The shared ordering
+//! marketplace"): which upcoming slot belongs to which operator's sidecar, where to reach
+//! it, and what it offers. Offers are pulled from each configured sidecar's JSON-RPC
+//! (`baton_version`, `baton_slots`, docs/api.md) and cached; wallets read the merged
+//! lookahead from `GET /market/v1/lookahead`.
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, RwLock},
+    time::Duration,
+};
+
+use alloy_primitives::Address;
+use baton_preconf::{BlsPublicKey, Slot};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::service::Relay;
+
+/// Largest JSON-RPC answer read from a sidecar.
+const MAX_ANSWER_BYTES: usize = 1024 * 1024;
+/// Most slots kept per sidecar.
+const MAX_SLOTS_PER_SIDECAR: usize = 1024;
+
+/// One slot a sidecar sells, with its prices (the fields of `baton_slots`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Offer {
+    /// Slot.
+    pub slot: Slot,
+    /// Its proposer.
+    pub validator_pubkey: BlsPublicKey,
+    /// L1 gas still promisable.
+    pub l1_gas_left: String,
+    /// Minimum tip for a 21,000-gas transfer (`null`: full).
+    pub min_priority_fee_per_gas: Option<String>,
+    /// Fee per rollup transaction.
+    pub rollup_tx_fee: String,
+}
+
+/// What one sidecar last told us.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SidecarOffers {
+    /// Its public URL.
+    pub url: String,
+    /// Its committer (from `baton_version`).
+    pub committer: Address,
+    /// Its slots.
+    pub offers: Vec<Offer>,
+    /// When fetched, Unix ms.
+    pub fetched_at_ms: u64,
+}
+
+/// The offers cache.
+#[derive(Debug, Default)]
+pub struct Market {
+    by_url: RwLock<HashMap<String, SidecarOffers>>,
+}
+
+#[derive(Debug, Deserialize)]
+struct RpcAnswer {
+    id: u64,
+    result: Option<Value>,
+}
+
+impl Market {
+    /// Stores what a sidecar told us.
+    pub fn update(&self, offers: SidecarOffers) {
+        if let Ok(mut map) = self.by_url.write() {
+            map.insert(offers.url.clone(), offers);
+        }
+    }
+
+    /// The upcoming slots `from..=to` with their proposers and whoever offers them.
+    pub fn lookahead(&self, relay: &Relay, from: Slot, to: Slot) -> Value {
+        let Ok(map) = self.by_url.read() else {
+            return json!([]);
+        };
+        let slots: Vec<Value> = relay
+            .duties
+            .between(from, to)
+            .into_iter()
+            .map(|duty| {
+                let sidecars: Vec<Value> = map
+                    .values()
+                    .filter_map(|s| {
+                        s.offers
+                            .iter()
+                            .find(|o| o.slot == duty.slot && o.validator_pubkey == duty.pubkey)
+                            .map(|o| {
+                                json!({
+                                    "url": s.url,
+                                    "committer": s.committer,
+                                    "l1GasLeft": o.l1_gas_left,
+                                    "minPriorityFeePerGas": o.min_priority_fee_per_gas,
+                                    "rollupTxFee": o.rollup_tx_fee,
+                                    "fetchedAtMs": s.fetched_at_ms.to_string(),
+                                })
+                            })
+                    })
+                    .collect();
+                json!({
+                    "slot": duty.slot,
+                    "proposerPubkey": duty.pubkey,
+                    "validatorIndex": duty.validator_index.to_string(),
+                    "sidecars": sidecars,
+                })
+            })
+            .collect();
+        Value::Array(slots)
+    }
+}
+
+/// Asks one sidecar for its committer and slots.
+pub async fn fetch(
+    http: &reqwest::Client,
+    url: &str,
+    now_ms: u64,
+) -> Result<SidecarOffers, String> {
+    let batch = json!([
+        { "jsonrpc": "2.0", "id": 1, "method": "baton_version", "params": [] },
+        { "jsonrpc": "2.0", "id": 2, "method": "baton_slots", "params": [] },
+    ]);
+    let response = http
+        .post(url)
+        .json(&batch)
+        .send()
+        .await
+        .and_then(reqwest::Response::error_for_status)
+        .map_err(|e| e.to_string())?;
+    if response
+        .content_length()
+        .is_some_and(|l| l > MAX_ANSWER_BYTES as u64)
+    {
+        return Err("answer too large".to_owned());
+    }
+    let bytes = response.bytes().await.map_err(|e| e.to_string())?;
+    if bytes.len() > MAX_ANSWER_BYTES {
+        return Err("answer too large".to_owned());
+    }
+    let answers: Vec<RpcAnswer> = serde_json::from_slice(&bytes).map_err(|e| e.to_string())?;
+    let result = |id: u64| {
+        answers
+            .iter()
+            .find(|a| a.id == id)
+            .and_then(|a| a.result.clone())
+            .ok_or_else(|| format!("no result for call {id}"))
+    };
+    let committer: Address =
+        serde_json::from_value(result(1)?.get("committer").cloned().unwrap_or(Value::Null))
+            .map_err(|e| format!("baton_version: {e}"))?;
+    let slots = result(2)?;
+    let list = slots.as_array().ok_or("baton_slots: not an array")?;
+    if list.len() > MAX_SLOTS_PER_SIDECAR {
+        return Err(format!("baton_slots: {} slots", list.len()));
+    }
+    let offers = list
+        .iter()
+        .map(|v| serde_json::from_value::<Offer>(v.clone()))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| format!("baton_slots: {e}"))?;
+    Ok(SidecarOffers {
+        url: url.to_owned(),
+        committer,
+        offers,
+        fetched_at_ms: now_ms,
+    })
+}
+
+/// Pulls every sidecar's offers every `refresh_ms`, forever.
+pub async fn follow(
+    market: Arc<Market>,
+    relay: Arc<Relay>,
+    sidecars: Vec<String>,
+    refresh_ms: u64,
+) {
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(2))
+        .build()
+        .unwrap_or_default();
+    let mut interval = tokio::time::interval(Duration::from_millis(refresh_ms.max(100)));
+    loop {
+        interval.tick().await;
+        for url in &sidecars {
+            match fetch(&http, url, relay.now_ms()).await {
+                Ok(offers) => market.update(offers),
+                Err(error) => tracing::warn!(%url, %error, "cannot read a sidecar's offers"),
+            }
+        }
+    }
+}

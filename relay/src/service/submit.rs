@@ -1,0 +1,311 @@
+//! Block submissions (step ⑤): `POST /relay/v1/builder/blocks` and
+//! `POST /constraints/v0/relay/blocks_with_proofs`.
+//!
+//! Cheap checks first (slot, proposer, registration, parent, trace against payload),
+//! then the expensive ones side by side: the builder's BLS signature on one thread, the
+//! SSZ transactions root, the constraint proof and the execution block hash on the
+//! other. Only a bid that passes everything enters the auction; a refused submission
+//! changes nothing.
+
+use std::{
+    sync::{Arc, OnceLock, atomic::AtomicBool},
+    time::Instant,
+};
+
+use alloy_primitives::B256;
+use baton_preconf::{
+    Slot,
+    ssz::{
+        BYTES_PER_BLOB, InclusionMultiProof, SubmitBlockRequestElectra, TransactionsTree,
+        execution_block_hash, transaction_leaf, u256_to_alloy,
+    },
+};
+
+use super::{Relay, show};
+use crate::{
+    clock::ms_into_slot,
+    error::RelayError,
+    metrics,
+    sharing::SharedEvent,
+    state::{
+        auction::{Bid, Inserted, PayloadContents},
+        history::BidRecord,
+    },
+};
+
+/// Blob gas per blob (EIP-4844).
+const GAS_PER_BLOB: u64 = 1 << 17;
+
+/// A decoded block submission.
+#[derive(Debug, Clone)]
+pub struct Submission {
+    /// The builder's request.
+    pub request: SubmitBlockRequestElectra,
+    /// The constraint proof (`blocks_with_proofs` only).
+    pub proofs: Option<InclusionMultiProof>,
+}
+
+fn mismatch(
+    field: &'static str,
+    expected: impl std::fmt::Display,
+    got: impl std::fmt::Display,
+) -> RelayError {
+    RelayError::PayloadMismatch {
+        field,
+        expected: expected.to_string(),
+        got: got.to_string(),
+    }
+}
+
+impl Relay {
+    /// Validates a submission and, if it passes, enters it into the auction. `received`
+    /// is when its body arrived (for the submission → bid-available metric).
+    pub fn submit(
+        &self,
+        submission: Submission,
+        received: Instant,
+    ) -> Result<Arc<Bid>, RelayError> {
+        let Submission { request, proofs } = submission;
+        let trace = &request.message;
+        let payload = &request.execution_payload;
+        let slot = Slot(trace.slot);
+        let now_ms = self.now_ms();
+
+        // Slot and timing.
+        let current = self.current_slot();
+        if slot < current || slot.0 > current.0 + 1 {
+            return Err(RelayError::SlotClosed {
+                slot: slot.0,
+                reason: format!("the current slot is {current}; bids go to it or the next"),
+            });
+        }
+        let into = ms_into_slot(&self.chain, slot, now_ms);
+        if into > self.timing.submission_cutoff_ms as i64 {
+            return Err(RelayError::SlotClosed {
+                slot: slot.0,
+                reason: format!("submissions closed {into} ms into the slot"),
+            });
+        }
+        let builder = trace.builder();
+        if self.is_blocked(&builder) {
+            return Err(RelayError::BuilderBlocked {
+                pubkey: show(builder),
+            });
+        }
+
+        // Proposer and registration.
+        let duty = self
+            .duties
+            .get(slot)
+            .ok_or(RelayError::UnknownProposer { slot: slot.0 })?;
+        let proposer = trace.proposer();
+        if proposer != duty.pubkey {
+            return Err(RelayError::WrongProposer {
+                slot: slot.0,
+                expected: show(duty.pubkey),
+                got: show(proposer),
+            });
+        }
+        let registration =
+            self.registrations
+                .get(&duty.pubkey)
+                .ok_or_else(|| RelayError::NotRegistered {
+                    pubkey: show(duty.pubkey),
+                })?;
+        if trace.proposer_fee_recipient != registration.message.fee_recipient {
+            return Err(mismatch(
+                "proposer_fee_recipient",
+                show(B256::left_padding_from(&registration.message.fee_recipient)),
+                show(B256::left_padding_from(&trace.proposer_fee_recipient)),
+            ));
+        }
+
+        // Parent and the slot's payload attributes.
+        let head = self
+            .heads
+            .get(slot)
+            .ok_or(RelayError::UnknownParent { slot: slot.0 })?;
+        if B256::from(trace.parent_hash) != head.parent_block_hash {
+            return Err(RelayError::WrongParent {
+                expected: show(head.parent_block_hash),
+                got: show(B256::from(trace.parent_hash)),
+            });
+        }
+
+        // The signed trace must describe this payload.
+        for (field, same) in [
+            ("parent_hash", trace.parent_hash == payload.parent_hash),
+            ("block_hash", trace.block_hash == payload.block_hash),
+            ("gas_limit", trace.gas_limit == payload.gas_limit),
+            ("gas_used", trace.gas_used == payload.gas_used),
+        ] {
+            if !same {
+                return Err(RelayError::TraceMismatch { field });
+            }
+        }
+        if payload.timestamp != head.timestamp {
+            return Err(mismatch("timestamp", head.timestamp, payload.timestamp));
+        }
+        if B256::from(payload.prev_randao) != head.prev_randao {
+            return Err(mismatch(
+                "prev_randao",
+                head.prev_randao,
+                B256::from(payload.prev_randao),
+            ));
+        }
+        if payload.block_number != head.parent_block_number + 1 {
+            return Err(mismatch(
+                "block_number",
+                head.parent_block_number + 1,
+                payload.block_number,
+            ));
+        }
+        if payload.gas_used > payload.gas_limit {
+            return Err(mismatch("gas_used", payload.gas_limit, payload.gas_used));
+        }
+        if payload.withdrawals != head.withdrawals {
+            return Err(mismatch(
+                "withdrawals_root",
+                head.withdrawals_root(),
+                baton_preconf::ssz::hash_tree_root(&payload.withdrawals).unwrap_or_default(),
+            ));
+        }
+        let bundle = &request.blobs_bundle;
+        let blobs = bundle.commitments.len();
+        if bundle.proofs.len() != blobs || bundle.blobs.len() != blobs {
+            return Err(RelayError::BlobsBundle {
+                reason: format!(
+                    "{blobs} commitments, {} proofs, {} blobs",
+                    bundle.proofs.len(),
+                    bundle.blobs.len()
+                ),
+            });
+        }
+        if payload.blob_gas_used != blobs as u64 * GAS_PER_BLOB {
+            return Err(RelayError::BlobsBundle {
+                reason: format!(
+                    "blob_gas_used {} does not match {blobs} blobs of {BYTES_PER_BLOB} bytes",
+                    payload.blob_gas_used
+                ),
+            });
+        }
+
+        // Constraints in force for the slot.
+        let constrained = self.constraints.constrained(slot);
+        if !constrained.is_empty() && proofs.is_none() {
+            return Err(RelayError::ProofsRequired {
+                slot: slot.0,
+                count: constrained.len(),
+            });
+        }
+
+        // The expensive part: signature on one thread, hashing on this one.
+        let genesis_fork_version = self.chain.genesis_fork_version;
+        let (signature, hashed) = std::thread::scope(|scope| {
+            let signature = scope.spawn(|| request.verify(genesis_fork_version));
+            let hashed = (|| -> Result<B256, RelayError> {
+                let tree = TransactionsTree::new(&payload.transactions).ok_or_else(|| {
+                    RelayError::PayloadMismatch {
+                        field: "transactions",
+                        expected: "at most 2^20".into(),
+                        got: payload.transactions.len().to_string(),
+                    }
+                })?;
+                if let Some(proofs) = &proofs
+                    && !constrained.is_empty()
+                {
+                    let leaves: Vec<(B256, B256)> =
+                        constrained.iter().map(|c| (c.hash, c.leaf)).collect();
+                    proofs.verify_leaves(tree.root(), &leaves).map_err(|e| {
+                        RelayError::BadProof {
+                            reason: e.to_string(),
+                        }
+                    })?;
+                }
+                let computed = execution_block_hash(
+                    payload,
+                    head.parent_beacon_block_root,
+                    &request.execution_requests,
+                )
+                .map_err(|e| mismatch("header", "a hashable header", e))?;
+                if computed != B256::from(payload.block_hash) {
+                    return Err(RelayError::BlockHash {
+                        claimed: show(B256::from(payload.block_hash)),
+                        computed: show(computed),
+                    });
+                }
+                Ok(tree.root())
+            })();
+            (signature.join(), hashed)
+        });
+        match signature {
+            Ok(Ok(())) => {}
+            Ok(Err(_)) => return Err(RelayError::BuilderSignature),
+            Err(_) => return Err(RelayError::Internal),
+        }
+        let transactions_root = hashed?;
+
+        let header = payload
+            .header(transactions_root)
+            .map_err(|_| RelayError::Internal)?;
+        let bid = Arc::new(Bid {
+            trace: trace.clone(),
+            slot,
+            parent_hash: B256::from(trace.parent_hash),
+            block_hash: B256::from(trace.block_hash),
+            proposer,
+            builder,
+            value: u256_to_alloy(&trace.value),
+            block_number: payload.block_number,
+            num_tx: payload.transactions.len(),
+            received_at_us: self.now_us(),
+            header,
+            blob_kzg_commitments: bundle.commitments.clone(),
+            execution_requests: request.execution_requests.clone(),
+            proofs: if constrained.is_empty() { None } else { proofs },
+            served: AtomicBool::new(false),
+            signed: OnceLock::new(),
+        });
+        let contents = Arc::new(PayloadContents {
+            payload: request.execution_payload,
+            blobs_bundle: request.blobs_bundle,
+            execution_requests: request.execution_requests,
+        });
+        self.accept(bid.clone(), Some(contents));
+        metrics::record_bid(received.elapsed());
+        Ok(bid)
+    }
+
+    /// Enters a validated bid (ours, or shared by another instance with `contents: None`)
+    /// into the auction and the history, and shares ours.
+    pub(crate) fn accept(&self, bid: Arc<Bid>, contents: Option<Arc<PayloadContents>>) {
+        if let Some(contents) = &contents {
+            self.payloads
+                .insert(bid.slot, bid.block_hash, contents.clone());
+        }
+        match self.auction.insert(&bid) {
+            Inserted::Latest {
+                replaced_unserved, ..
+            } => {
+                if let Some(old) = replaced_unserved {
+                    self.payloads.remove(&old);
+                }
+            }
+            Inserted::Stale | Inserted::Full => {
+                if contents.is_some() {
+                    self.payloads.remove(&bid.block_hash);
+                }
+                return;
+            }
+        }
+        self.history.received(BidRecord::of(&bid));
+        if let Some(contents) = contents {
+            self.share(SharedEvent::Bid(bid, contents));
+        }
+    }
+}
+
+/// The SSZ leaf of a canonical transaction (computed once per constraint).
+pub(crate) fn leaf(canonical: &[u8]) -> B256 {
+    transaction_leaf(canonical)
+}

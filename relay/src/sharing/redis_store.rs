@@ -1,0 +1,393 @@
+//! The Redis side of sharing: the writer (events → one stream, payloads → keys with a
+//! time to live), the health loop (resync after an outage) and the reader (the other
+//! instances' events → this instance's memory).
+//!
+//! Keys, under the configured prefix `P`: `P:events` (stream; fields `origin`, `kind`,
+//! `data`), `P:payload:<block hash>` (SSZ), `P:registrations` (hash: validator key →
+//! SSZ registration).
+
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::Duration,
+};
+
+use alloy_primitives::B256;
+use baton_preconf::ssz::{BeaconJson, SignedValidatorRegistration, decode};
+use redis::{
+    AsyncConnectionConfig, Client, RedisResult, Value as RedisValue,
+    aio::{ConnectionManager, ConnectionManagerConfig},
+    streams::StreamReadReply,
+};
+use serde_json::Value;
+use tokio::sync::{Mutex, mpsc};
+
+use super::{
+    SharedEvent,
+    codec::{decode_payload, encode_bid, encode_payload},
+};
+use crate::{
+    config::SensitiveUrl,
+    metrics,
+    service::Relay,
+    state::{auction::PayloadContents, registrations::registration_key},
+};
+
+/// Events the hot path may queue before the writer catches up (then: resync).
+pub(crate) const QUEUE: usize = 8192;
+/// Approximate length the events stream is trimmed to.
+const STREAM_MAXLEN: usize = 20_000;
+/// Events written per pipeline.
+const BATCH: usize = 256;
+/// Events read per `XREAD`.
+const READ_COUNT: usize = 256;
+
+#[derive(Debug)]
+struct Inner {
+    client: Client,
+    prefix: String,
+    origin: String,
+    payload_ttl_seconds: u64,
+    dirty: AtomicBool,
+    connection: Mutex<Option<ConnectionManager>>,
+}
+
+/// A handle on the shared Redis state.
+#[derive(Debug, Clone)]
+pub struct SharedStore {
+    inner: Arc<Inner>,
+}
+
+impl SharedStore {
+    fn key(&self, suffix: &str) -> String {
+        format!("{}:{suffix}", self.inner.prefix)
+    }
+
+    fn payload_key(&self, block_hash: B256) -> String {
+        self.key(&format!("payload:{block_hash}"))
+    }
+
+    /// Marks the shared copy stale: the health loop rewrites it when Redis answers.
+    pub fn mark_dirty(&self) {
+        self.inner.dirty.store(true, Ordering::SeqCst);
+    }
+
+    fn is_dirty(&self) -> bool {
+        self.inner.dirty.load(Ordering::SeqCst)
+    }
+
+    async fn connection(&self) -> Option<ConnectionManager> {
+        let mut slot = self.inner.connection.lock().await;
+        if let Some(connection) = slot.as_ref() {
+            return Some(connection.clone());
+        }
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(Duration::from_millis(500)))
+            .set_response_timeout(Some(Duration::from_secs(1)))
+            .set_number_of_retries(1);
+        match ConnectionManager::new_with_config(self.inner.client.clone(), config).await {
+            Ok(connection) => {
+                *slot = Some(connection.clone());
+                Some(connection)
+            }
+            Err(error) => {
+                tracing::debug!(%error, "Redis not reachable");
+                None
+            }
+        }
+    }
+
+    /// A payload another instance stored, if Redis has it.
+    pub async fn fetch_payload(&self, block_hash: B256) -> Option<PayloadContents> {
+        let mut connection = self.connection().await?;
+        let bytes: Option<Vec<u8>> = redis::cmd("GET")
+            .arg(self.payload_key(block_hash))
+            .query_async(&mut connection)
+            .await
+            .ok()?;
+        decode_payload(&bytes?)
+    }
+
+    fn xadd(&self, pipe: &mut redis::Pipeline, kind: &str, data: String) {
+        pipe.cmd("XADD")
+            .arg(self.key("events"))
+            .arg("MAXLEN")
+            .arg("~")
+            .arg(STREAM_MAXLEN)
+            .arg("*")
+            .arg("origin")
+            .arg(&self.inner.origin)
+            .arg("kind")
+            .arg(kind)
+            .arg("data")
+            .arg(data)
+            .ignore();
+    }
+
+    fn add_to(&self, pipe: &mut redis::Pipeline, event: &SharedEvent) {
+        match event {
+            SharedEvent::Bid(bid, contents) => {
+                pipe.cmd("SET")
+                    .arg(self.payload_key(bid.block_hash))
+                    .arg(encode_payload(contents))
+                    .arg("EX")
+                    .arg(self.inner.payload_ttl_seconds)
+                    .ignore();
+                self.xadd(pipe, "bid", encode_bid(bid).to_string());
+            }
+            SharedEvent::Registrations(registrations) => {
+                for registration in registrations {
+                    pipe.cmd("HSET")
+                        .arg(self.key("registrations"))
+                        .arg(registration_key(registration).to_string())
+                        .arg(ssz_rs::serialize(registration).unwrap_or_default())
+                        .ignore();
+                }
+                let list: Vec<Value> = registrations.iter().map(BeaconJson::to_json).collect();
+                self.xadd(pipe, "registrations", Value::Array(list).to_string());
+            }
+            SharedEvent::Delegation(delegation) => {
+                let data = serde_json::to_string(delegation).unwrap_or_default();
+                self.xadd(pipe, "delegation", data);
+            }
+            SharedEvent::Constraints(messages) => {
+                let data = serde_json::to_string(messages).unwrap_or_default();
+                self.xadd(pipe, "constraints", data);
+            }
+            SharedEvent::Delivered(record) => {
+                self.xadd(pipe, "delivered", record.to_json().to_string());
+            }
+        }
+    }
+
+    async fn write(&self, events: &[SharedEvent]) -> RedisResult<()> {
+        let Some(mut connection) = self.connection().await else {
+            return Err(redis::RedisError::from(std::io::Error::other(
+                "Redis not reachable",
+            )));
+        };
+        for chunk in events.chunks(BATCH) {
+            let mut pipe = redis::pipe();
+            for event in chunk {
+                self.add_to(&mut pipe, event);
+            }
+            pipe.query_async::<()>(&mut connection).await?;
+            metrics::record_redis_write(chunk.len());
+        }
+        Ok(())
+    }
+
+    async fn ping(&self) -> bool {
+        let Some(mut connection) = self.connection().await else {
+            return false;
+        };
+        redis::cmd("PING")
+            .query_async::<RedisValue>(&mut connection)
+            .await
+            .is_ok()
+    }
+
+    /// Rewrites this instance's live state (after an outage or at start).
+    async fn resync(&self, relay: &Relay) -> RedisResult<usize> {
+        let from = relay.kept_from();
+        let mut events = Vec::new();
+        let registrations: Vec<SignedValidatorRegistration> = relay
+            .registrations
+            .all()
+            .into_iter()
+            .map(|r| (*r).clone())
+            .collect();
+        for chunk in registrations.chunks(1000) {
+            events.push(SharedEvent::Registrations(chunk.to_vec()));
+        }
+        for slot in relay.constraints.slots() {
+            for delegation in relay.constraints.delegations(slot) {
+                events.push(SharedEvent::Delegation((*delegation).clone()));
+            }
+            let messages: Vec<_> = relay
+                .constraints
+                .messages(slot)
+                .into_iter()
+                .map(|m| (*m).clone())
+                .collect();
+            if !messages.is_empty() {
+                events.push(SharedEvent::Constraints(messages));
+            }
+        }
+        for bid in relay.auction.latest_since(from) {
+            if let Some(contents) = relay.payloads.get(&bid.block_hash) {
+                events.push(SharedEvent::Bid(bid, contents));
+            }
+        }
+        for record in relay.history.delivered_since(from) {
+            events.push(SharedEvent::Delivered((*record).clone()));
+        }
+        self.write(&events).await?;
+        Ok(events.len())
+    }
+}
+
+/// Connects the relay to Redis: starts the writer, the health loop and the reader, and
+/// hands the relay its event sink. Redis need not be up yet.
+pub fn spawn(relay: Arc<Relay>, url: &SensitiveUrl, prefix: String) -> RedisResult<SharedStore> {
+    let client = Client::open(url.0.as_str())?;
+    let origin = format!(
+        "{:x}-{:x}",
+        std::process::id(),
+        relay.now_us() ^ (Arc::as_ptr(&relay) as u64)
+    );
+    let seconds_per_slot = relay.chain().seconds_per_slot;
+    let store = SharedStore {
+        inner: Arc::new(Inner {
+            client,
+            prefix,
+            origin,
+            payload_ttl_seconds: seconds_per_slot.saturating_mul(relay.timing().keep_slots + 2),
+            dirty: AtomicBool::new(true),
+            connection: Mutex::new(None),
+        }),
+    };
+    let (sink, events) = mpsc::channel(QUEUE);
+    relay.share_through(sink, store.clone());
+    tokio::spawn(write_loop(store.clone(), events));
+    tokio::spawn(health_loop(store.clone(), relay.clone()));
+    tokio::spawn(read_loop(store.clone(), relay));
+    Ok(store)
+}
+
+async fn write_loop(store: SharedStore, mut events: mpsc::Receiver<SharedEvent>) {
+    while let Some(first) = events.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < BATCH * 4 {
+            match events.try_recv() {
+                Ok(event) => batch.push(event),
+                Err(_) => break,
+            }
+        }
+        if store.is_dirty() {
+            // Redis is (or was) down: the resync will write the live state instead.
+            continue;
+        }
+        if let Err(error) = store.write(&batch).await {
+            tracing::warn!(%error, events = batch.len(), "Redis write failed; serving from memory, resync when it returns");
+            metrics::record_redis_error();
+            metrics::set_redis_up(false);
+            store.mark_dirty();
+        }
+    }
+}
+
+async fn health_loop(store: SharedStore, relay: Arc<Relay>) {
+    let mut interval = tokio::time::interval(Duration::from_millis(250));
+    loop {
+        interval.tick().await;
+        if !store.is_dirty() {
+            continue;
+        }
+        if !store.ping().await {
+            metrics::set_redis_up(false);
+            continue;
+        }
+        // Clear first: events accepted from now on are written by the writer, and the
+        // snapshot covers everything before.
+        store.inner.dirty.store(false, Ordering::SeqCst);
+        match store.resync(&relay).await {
+            Ok(events) => {
+                metrics::set_redis_up(true);
+                tracing::info!(events, "Redis in sync with this instance's memory");
+            }
+            Err(error) => {
+                tracing::warn!(%error, "Redis resync failed; retrying");
+                metrics::record_redis_error();
+                store.mark_dirty();
+            }
+        }
+    }
+}
+
+async fn read_loop(store: SharedStore, relay: Arc<Relay>) {
+    let config = AsyncConnectionConfig::new()
+        .set_connection_timeout(Some(Duration::from_millis(500)))
+        .set_response_timeout(Some(Duration::from_secs(5)));
+    loop {
+        let connection = store
+            .inner
+            .client
+            .get_multiplexed_async_connection_with_config(&config)
+            .await;
+        let Ok(mut connection) = connection else {
+            tokio::time::sleep(Duration::from_millis(250)).await;
+            continue;
+        };
+        if let Err(error) = read_from_start(&store, &relay, &mut connection).await {
+            tracing::debug!(%error, "Redis reader reconnecting");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Loads the registrations, then follows the events stream from its start until an
+/// error (a restarted Redis starts a new stream: reading from the start catches up).
+async fn read_from_start(
+    store: &SharedStore,
+    relay: &Arc<Relay>,
+    connection: &mut redis::aio::MultiplexedConnection,
+) -> RedisResult<()> {
+    let stored: Vec<(String, Vec<u8>)> = redis::cmd("HGETALL")
+        .arg(store.key("registrations"))
+        .query_async(connection)
+        .await?;
+    let registrations: Vec<SignedValidatorRegistration> = stored
+        .iter()
+        .filter_map(|(_, bytes)| decode(bytes).ok())
+        .collect();
+    if !registrations.is_empty() {
+        let relay = relay.clone();
+        let _ = tokio::task::spawn_blocking(move || relay.apply_registrations(registrations)).await;
+    }
+    let stream = store.key("events");
+    let mut last = "0-0".to_owned();
+    loop {
+        let reply: Option<StreamReadReply> = redis::cmd("XREAD")
+            .arg("COUNT")
+            .arg(READ_COUNT)
+            .arg("BLOCK")
+            .arg(1000)
+            .arg("STREAMS")
+            .arg(&stream)
+            .arg(&last)
+            .query_async(connection)
+            .await?;
+        let Some(reply) = reply else { continue };
+        let mut batch = Vec::new();
+        for key in reply.keys {
+            for entry in key.ids {
+                last.clone_from(&entry.id);
+                let field = |name: &str| match entry.map.get(name) {
+                    Some(RedisValue::BulkString(bytes)) => Some(bytes.clone()),
+                    _ => None,
+                };
+                let (Some(origin), Some(kind), Some(data)) =
+                    (field("origin"), field("kind"), field("data"))
+                else {
+                    continue;
+                };
+                if origin == store.inner.origin.as_bytes() {
+                    continue;
+                }
+                batch.push((String::from_utf8_lossy(&kind).into_owned(), data));
+            }
+        }
+        if !batch.is_empty() {
+            let relay = relay.clone();
+            let _ = tokio::task::spawn_blocking(move || {
+                for (kind, data) in batch {
+                    relay.apply_shared(&kind, &data);
+                }
+            })
+            .await;
+        }
+    }
+}

@@ -22,15 +22,11 @@ impl fmt::Debug for CommitterKey {
 /// Where the sidecar learns which rollups it sequences.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RollupSource {
-    /// A fixed list of rollup ids.
-    Fixed(Vec<RollupId>),
-    /// Every rollup registered in the `RollupInbox` at `inbox`, read through `l1_rpc`.
-    Inbox {
-        /// L1 JSON-RPC URL.
-        l1_rpc: String,
-        /// The inbox contract.
-        inbox: Address,
-    },
+    /// A fixed list of `(rollup id, L2 chain id)`.
+    Fixed(Vec<(RollupId, u64)>),
+    /// Every rollup registered in the `RollupInbox` at this address, read through the L1
+    /// RPC.
+    Inbox(Address),
 }
 
 /// Everything `run` needs.
@@ -42,6 +38,10 @@ pub struct Config {
     pub rpc_addr: SocketAddr,
     /// Beacon node REST API.
     pub beacon_url: String,
+    /// L1 execution client JSON-RPC (head, accounts, the `RollupInbox`).
+    pub l1_rpc: String,
+    /// How often the execution head is polled (ms).
+    pub head_poll_ms: u64,
     /// The L1 chain id (EIP-712 domain).
     pub chain_id: u64,
     /// Seconds per slot.

@@ -68,15 +68,20 @@ struct RunArgs {
         value_delimiter = ','
     )]
     validator_pubkeys: Option<Vec<BlsPublicKey>>,
-    /// L1 JSON-RPC URL, for reading the RollupInbox.
+    /// L1 execution client JSON-RPC: head, accounts, the RollupInbox
+    /// [default: http://127.0.0.1:8545].
     #[arg(long = "l1.rpc", env = "BATON_L1_RPC")]
     l1_rpc: Option<String>,
-    /// The RollupInbox: sequence every rollup registered there (needs --l1.rpc).
+    /// How often the L1 head is polled, in ms [default: 250].
+    #[arg(long = "l1.head-poll-ms", env = "BATON_L1_HEAD_POLL_MS")]
+    l1_head_poll_ms: Option<u64>,
+    /// The RollupInbox: sequence every rollup registered there.
     #[arg(long = "rollup-inbox", env = "BATON_ROLLUP_INBOX")]
     rollup_inbox: Option<Address>,
-    /// Rollup ids sequenced, comma-separated, when no --rollup-inbox is given [default: 1,2].
+    /// Rollups sequenced when no --rollup-inbox is given, as `id=l2ChainId`,
+    /// comma-separated [default: 1=167001,2=167002].
     #[arg(long, env = "BATON_ROLLUPS", value_delimiter = ',')]
-    rollups: Option<Vec<u64>>,
+    rollups: Option<Vec<RollupArg>>,
     /// Promises close this many ms before the slot [default: 500].
     #[arg(long = "deadline-ms", env = "BATON_DEADLINE_MS")]
     deadline_ms: Option<u64>,
@@ -92,6 +97,9 @@ struct RunArgs {
     /// Bytes per rollup batch [default: 120000].
     #[arg(long = "limits.batch-bytes", env = "BATON_LIMITS_BATCH_BYTES")]
     limits_batch_bytes: Option<u64>,
+    /// Blobs promised per slot at most [default: 6].
+    #[arg(long = "limits.blobs-per-slot", env = "BATON_LIMITS_BLOBS_PER_SLOT")]
+    limits_blobs_per_slot: Option<u64>,
     /// Fee per rollup transaction, in wei [default: 0].
     #[arg(long = "fee.per-rollup-tx", env = "BATON_FEE_PER_ROLLUP_TX")]
     fee_per_rollup_tx: Option<U256>,
@@ -104,6 +112,41 @@ struct RunArgs {
     /// Promise requests per second from one wallet, 0 for no limit [default: 100].
     #[arg(long = "rate-limit.per-wallet", env = "BATON_RATE_LIMIT_PER_WALLET")]
     rate_limit_per_wallet: Option<u32>,
+}
+
+/// A rollup given on the command line: `id=l2ChainId`.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(try_from = "String")]
+struct RollupArg(RollupId, u64);
+
+impl std::str::FromStr for RollupArg {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let (id, chain) = s
+            .split_once('=')
+            .ok_or_else(|| format!("rollup `{s}` must be written id=l2ChainId"))?;
+        let id: u64 = id
+            .trim()
+            .parse()
+            .map_err(|_| format!("bad rollup id in `{s}`"))?;
+        let chain: u64 = chain
+            .trim()
+            .parse()
+            .map_err(|_| format!("bad L2 chain id in `{s}`"))?;
+        if id == 0 {
+            return Err("rollup ids start at 1".into());
+        }
+        Ok(Self(RollupId(id), chain))
+    }
+}
+
+impl TryFrom<String> for RollupArg {
+    type Error = String;
+
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        s.parse()
+    }
 }
 
 macro_rules! merge {
@@ -127,6 +170,8 @@ impl TryFrom<RunArgs> for Config {
                 data_dir,
                 rpc_addr,
                 beacon_url,
+                l1_rpc,
+                l1_head_poll_ms,
                 chain_id,
                 chain_seconds_per_slot,
                 chain_slots_per_epoch,
@@ -139,11 +184,11 @@ impl TryFrom<RunArgs> for Config {
                 limits_gas_per_slot,
                 limits_batch_txs,
                 limits_batch_bytes,
+                limits_blobs_per_slot,
                 fee_per_rollup_tx,
                 rate_limit_per_ip,
                 rate_limit_per_wallet,
                 pricing_base_tip_wei,
-                l1_rpc,
                 rollup_inbox
             );
         }
@@ -186,16 +231,23 @@ impl TryFrom<RunArgs> for Config {
                 .ok_or_else(|| eyre!("--slasher (BATON_SLASHER) is required"))?,
             committer: CommitterKey(committer),
             validators,
-            rollups: match (cli.rollup_inbox, cli.l1_rpc, cli.rollups) {
-                (Some(_), _, Some(_)) => bail!("give either --rollup-inbox or --rollups, not both"),
-                (Some(inbox), Some(l1_rpc), None) => RollupSource::Inbox { l1_rpc, inbox },
-                (Some(_), None, None) => {
-                    bail!("--rollup-inbox needs --l1.rpc (BATON_L1_RPC) to read it")
-                }
-                (None, _, ids) => RollupSource::Fixed(
-                    ids.unwrap_or_else(|| vec![1, 2])
+            l1_rpc: cli
+                .l1_rpc
+                .unwrap_or_else(|| "http://127.0.0.1:8545".to_owned()),
+            head_poll_ms: cli.l1_head_poll_ms.unwrap_or(250).max(10),
+            rollups: match (cli.rollup_inbox, cli.rollups) {
+                (Some(_), Some(_)) => bail!("give either --rollup-inbox or --rollups, not both"),
+                (Some(inbox), None) => RollupSource::Inbox(inbox),
+                (None, fixed) => RollupSource::Fixed(
+                    fixed
+                        .unwrap_or_else(|| {
+                            vec![
+                                RollupArg(RollupId(1), 167_001),
+                                RollupArg(RollupId(2), 167_002),
+                            ]
+                        })
                         .into_iter()
-                        .map(RollupId)
+                        .map(|r| (r.0, r.1))
                         .collect(),
                 ),
             },
@@ -205,6 +257,7 @@ impl TryFrom<RunArgs> for Config {
                 gas_per_slot: cli.limits_gas_per_slot.unwrap_or(15_000_000),
                 batch_max_txs: cli.limits_batch_txs.unwrap_or(1_024),
                 batch_max_bytes: cli.limits_batch_bytes.unwrap_or(120_000),
+                blobs_per_slot: cli.limits_blobs_per_slot.unwrap_or(6),
             },
             fee_per_rollup_tx: cli.fee_per_rollup_tx.unwrap_or_default(),
             base_tip_wei: cli.pricing_base_tip_wei.unwrap_or(1_000_000_000),

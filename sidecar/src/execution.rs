@@ -281,10 +281,12 @@ impl ExecutionState {
     }
 }
 
-/// Polls the execution client every `interval` and calls `on_head` with each new head.
+/// Reads the execution head every `interval`, or at once when `wake` is notified (a
+/// beacon head event), and calls `on_head` with each new head.
 pub async fn follow_head(
     state: std::sync::Arc<ExecutionState>,
     interval: Duration,
+    wake: std::sync::Arc<tokio::sync::Notify>,
     on_head: impl Fn(Head) + Send + Sync,
 ) {
     let mut failures = 0u32;
@@ -308,7 +310,10 @@ pub async fn follow_head(
                 }
             }
         }
-        tokio::time::sleep(interval).await;
+        tokio::select! {
+            () = tokio::time::sleep(interval) => {}
+            () = wake.notified() => {}
+        }
     }
 }
 

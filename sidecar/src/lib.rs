@@ -9,7 +9,7 @@
 //! | [`ledger`], [`pricing`] | ②–③ batch positions, L1 gas, nonces and balances across pending promises; prices |
 //! | [`journal`] | ③ the crash-safe record of every promise, durable before signing |
 //! | [`service`] | ①–③ request → checks → reservation → journal → signature |
-//! | [`beacon`], [`rollups`], [`run`], [`config`] | ② proposer duties from the beacon API; rollups from the `RollupInbox`; wiring and shutdown |
+//! | [`beacon`], [`head_events`], [`rollups`], [`run`], [`config`] | ② proposer duties and head events from the beacon API; rollups from the `RollupInbox`; wiring and shutdown |
 //!
 //! Built so far: L1 inclusion promises against live execution state, rollup sequencing
 //! promises (cross-rollup bundles all or nothing), the journal with group commit and
@@ -19,6 +19,7 @@
 pub mod beacon;
 pub mod config;
 pub mod execution;
+pub mod head_events;
 pub mod journal;
 pub mod ledger;
 pub mod lookahead;

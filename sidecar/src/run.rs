@@ -9,6 +9,7 @@ use crate::{
     beacon::{BeaconClient, BeaconError, follow_duties},
     config::{Config, RollupSource},
     execution::{ExecError, ExecutionState, follow_head},
+    head_events::follow_head_events,
     journal::{FileJournal, JournalError},
     ledger::Ledger,
     lookahead::{Duties, SlotClock, SystemClock},
@@ -114,11 +115,14 @@ pub async fn run(
 
     let ours: HashSet<_> = config.validators.iter().copied().collect();
     let follower = tokio::spawn(follow_duties(beacon, chain, ours, duties, clock));
+    let wake = Arc::new(tokio::sync::Notify::new());
+    let head_events = tokio::spawn(follow_head_events(config.beacon_url.clone(), wake.clone()));
     let head_follower = {
         let service = service.clone();
         tokio::spawn(follow_head(
             execution,
             Duration::from_millis(config.head_poll_ms),
+            wake,
             move |head| service.on_head(head),
         ))
     };
@@ -133,6 +137,7 @@ pub async fn run(
         .map_err(|source| RunError::Serve { addr, source });
     follower.abort();
     head_follower.abort();
+    head_events.abort();
     tracing::info!("sidecar stopped");
     result
 }

@@ -4,6 +4,7 @@
 // Test code: a panic is a test failure with its location, which is what we want.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod beacon;
 mod inbox;
 mod inclusion;
 mod sequencing;

@@ -7,7 +7,7 @@ use alloy_primitives::{Address, U256};
 use alloy_signer_local::PrivateKeySigner;
 use baton_preconf::{BlsPublicKey, RollupId};
 
-use crate::ledger::Limits;
+use crate::{journal::RedisOptions, ledger::Limits};
 
 /// The committer key; never printed.
 #[derive(Clone)]
@@ -29,11 +29,22 @@ pub enum RollupSource {
     Inbox(Address),
 }
 
+/// Where promises are journaled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JournalBackend {
+    /// The embedded file journal in the data directory.
+    File,
+    /// The shared Redis journal with a signing lease.
+    Redis(RedisOptions),
+}
+
 /// Everything `run` needs.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// Where the journal lives.
+    /// Where the file journal lives.
     pub data_dir: PathBuf,
+    /// The journal backend.
+    pub journal: JournalBackend,
     /// JSON-RPC listen address.
     pub rpc_addr: SocketAddr,
     /// Beacon node REST API.

@@ -13,8 +13,8 @@
 //!
 //! Built so far: L1 inclusion promises against live execution state, rollup sequencing
 //! promises (cross-rollup bundles all or nothing), the journal with group commit and
-//! torn-tail recovery, and the JSON-RPC surface. Still to come (see the README status
-//! table): keystores, the Redis backend, and steps ④ and ⑥.
+//! torn-tail recovery or shared in Redis under a signing lease, and the JSON-RPC surface.
+//! Still to come (see the README status table): keystores, and steps ④ and ⑥.
 
 pub mod beacon;
 pub mod config;

@@ -1,12 +1,13 @@
 //! `baton-sidecar`: parses the command line and hands over to the library.
 
-use std::{fs, net::SocketAddr, path::PathBuf};
+use std::{fs, net::SocketAddr, path::PathBuf, time::Duration};
 
 use alloy_primitives::{Address, U256};
 use alloy_signer_local::PrivateKeySigner;
 use baton_preconf::{BlsPublicKey, RollupId};
 use baton_sidecar::{
-    config::{CommitterKey, Config, RollupSource},
+    config::{CommitterKey, Config, JournalBackend, RollupSource},
+    journal::RedisOptions,
     ledger::Limits,
 };
 use clap::{Parser, Subcommand};
@@ -40,6 +41,29 @@ struct RunArgs {
     /// Journal folder [default: .baton-sidecar].
     #[arg(long, env = "BATON_DATA_DIR")]
     data_dir: Option<PathBuf>,
+    /// Journal promises in this Redis instead of the data folder, shared with the other
+    /// sidecars of the same validators; one at a time holds the signing lease.
+    #[arg(long = "journal.redis-url", env = "BATON_JOURNAL_REDIS_URL")]
+    journal_redis_url: Option<String>,
+    /// Key prefix in Redis shared by the sidecars of one operator
+    /// [default: sidecar-<committer address>].
+    #[arg(
+        long = "journal.redis-namespace",
+        env = "BATON_JOURNAL_REDIS_NAMESPACE"
+    )]
+    journal_redis_namespace: Option<String>,
+    /// Signing lease time to live, in ms [default: 3000].
+    #[arg(long = "journal.lease-ms", env = "BATON_JOURNAL_LEASE_MS")]
+    journal_lease_ms: Option<u64>,
+    /// Accept a Redis that does not fsync every write (loses promises if Redis crashes;
+    /// for benchmarks) [default: false].
+    #[arg(
+        long = "journal.redis-allow-volatile",
+        env = "BATON_JOURNAL_REDIS_ALLOW_VOLATILE",
+        num_args = 0..=1,
+        default_missing_value = "true"
+    )]
+    journal_redis_allow_volatile: Option<bool>,
     /// JSON-RPC listen address [default: 127.0.0.1:18550].
     #[arg(long = "rpc.addr", env = "BATON_RPC_ADDR")]
     rpc_addr: Option<SocketAddr>,
@@ -168,6 +192,10 @@ impl TryFrom<RunArgs> for Config {
                 cli,
                 file,
                 data_dir,
+                journal_redis_url,
+                journal_redis_namespace,
+                journal_lease_ms,
+                journal_redis_allow_volatile,
                 rpc_addr,
                 beacon_url,
                 l1_rpc,
@@ -213,7 +241,19 @@ impl TryFrom<RunArgs> for Config {
         if seconds_per_slot == 0 || slots_per_epoch == 0 {
             bail!("--chain.seconds-per-slot and --chain.slots-per-epoch must be non-zero");
         }
+        let journal = match cli.journal_redis_url {
+            None => JournalBackend::File,
+            Some(url) => JournalBackend::Redis(RedisOptions {
+                url,
+                namespace: cli
+                    .journal_redis_namespace
+                    .unwrap_or_else(|| format!("sidecar-{}", committer.address())),
+                lease: Duration::from_millis(cli.journal_lease_ms.unwrap_or(3_000).max(300)),
+                allow_volatile: cli.journal_redis_allow_volatile.unwrap_or(false),
+            }),
+        };
         Ok(Self {
+            journal,
             data_dir: cli
                 .data_dir
                 .unwrap_or_else(|| PathBuf::from(".baton-sidecar")),

@@ -7,10 +7,11 @@ use baton_preconf::{BatonDomain, ChainSpec};
 
 use crate::{
     beacon::{BeaconClient, BeaconError, follow_duties},
+    config::JournalBackend,
     config::{Config, RollupSource},
     execution::{ExecError, ExecutionState, follow_head},
     head_events::follow_head_events,
-    journal::{FileJournal, JournalError},
+    journal::{FileJournal, Journal, JournalError, RedisJournal},
     ledger::Ledger,
     lookahead::{Duties, SlotClock, SystemClock},
     rollups::{InboxError, registered_rollups},
@@ -51,6 +52,7 @@ pub async fn run(
     config: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), RunError> {
+    let mut shutdown = Box::pin(shutdown);
     let beacon = BeaconClient::new(&config.beacon_url);
     let genesis_time = beacon.genesis_time().await?;
     let mut chain = ChainSpec::devnet(config.chain_id, genesis_time);
@@ -79,7 +81,23 @@ pub async fn run(
     if let Err(e) = execution.refresh().await {
         tracing::warn!(error = %e, url = %config.l1_rpc, "no L1 head yet; inclusion promises wait for one");
     }
-    let (journal, entries) = FileJournal::open(&config.data_dir)?;
+    let (journal, entries): (Journal, _) = match &config.journal {
+        JournalBackend::File => {
+            let (j, entries) = FileJournal::open(&config.data_dir)?;
+            (j.into(), entries)
+        }
+        // A standby waits here until the signing lease is free (or until shutdown).
+        JournalBackend::Redis(options) => {
+            let opened = tokio::select! {
+                opened = RedisJournal::open(options) => opened?,
+                () = &mut shutdown => {
+                    tracing::info!("stopped while standing by");
+                    return Ok(());
+                }
+            };
+            (opened.0.into(), opened.1)
+        }
+    };
     let duties = Arc::new(Duties::default());
     let clock: Arc<dyn SlotClock> = Arc::new(SystemClock);
     let service_config = ServiceConfig {
@@ -96,7 +114,7 @@ pub async fn run(
         service_config,
         config.committer.0.clone(),
         Parts {
-            journal,
+            journal: journal.clone(),
             entries,
             ledger: Ledger::new(config.limits),
             duties: duties.clone(),
@@ -106,7 +124,7 @@ pub async fn run(
         },
     )
     .map_err(RunError::Restore)?;
-    tracing::info!(commitments = restored.commitments, path = %config.data_dir.display(), "journal replayed");
+    tracing::info!(commitments = restored.commitments, "journal replayed");
 
     let service = Arc::new(service);
     if let Some(head) = execution.head() {
@@ -138,6 +156,11 @@ pub async fn run(
     follower.abort();
     head_follower.abort();
     head_events.abort();
+    if let Journal::Redis(shared) = &journal
+        && let Err(error) = shared.release().await
+    {
+        tracing::warn!(%error, "releasing the signing lease failed; a standby takes over after its TTL");
+    }
     tracing::info!("sidecar stopped");
     result
 }

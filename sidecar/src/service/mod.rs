@@ -3,7 +3,7 @@
 //! [`inclusion`]), make the promise durable, and only then sign it.
 //!
 //! The order is the point: the ledger lock orders reservations, the journal receives them
-//! in that order ([`FileJournal::submit`] under the lock), the lock is released, and the
+//! in that order ([`Journal::submit`] under the lock), the lock is released, and the
 //! signature is made only after the journal reports the record durable. A crash at any
 //! point loses nothing a wallet holds: an unsigned, journaled promise is honoured anyway.
 
@@ -30,7 +30,7 @@ use baton_preconf::{
 
 use crate::{
     execution::ExecutionState,
-    journal::{FileJournal, JournalEntry},
+    journal::{Journal, JournalEntry},
     ledger::Ledger,
     lookahead::{Duties, SlotClock},
     metrics,
@@ -87,7 +87,7 @@ pub enum CommitmentStatus {
 pub struct Service {
     config: ServiceConfig,
     signer: PrivateKeySigner,
-    journal: FileJournal,
+    journal: Journal,
     ledger: Mutex<Ledger>,
     duties: Arc<Duties>,
     clock: Arc<dyn SlotClock>,
@@ -103,7 +103,7 @@ pub struct Service {
 #[derive(Debug)]
 pub struct Parts {
     /// The journal, opened.
-    pub journal: FileJournal,
+    pub journal: Journal,
     /// The entries it replayed.
     pub entries: Vec<JournalEntry>,
     /// Empty books with the slot capacity.
@@ -126,7 +126,7 @@ pub struct Restored {
 }
 
 impl Service {
-    /// Builds the service, replaying `parts.entries` (from [`FileJournal::open`]) into the
+    /// Builds the service, replaying `parts.entries` (from [`crate::journal::FileJournal::open`] or [`crate::journal::RedisJournal::open`]) into the
     /// ledger and re-deriving every signature (deterministic, RFC 6979).
     pub fn new(
         config: ServiceConfig,

@@ -81,6 +81,7 @@ async fn run_sequences_exactly_the_rollups_registered_in_the_inbox() {
     let slasher = Address::repeat_byte(0x5a);
     let config = Config {
         data_dir: dir.clone(),
+        journal: baton_sidecar::config::JournalBackend::File,
         rpc_addr: format!("127.0.0.1:{port}").parse().unwrap(),
         beacon_url,
         chain_id: 3_151_908,

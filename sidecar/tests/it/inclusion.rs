@@ -102,7 +102,7 @@ async fn serve_on(dir: &Path, anvil: Anvil) -> Fixture {
         config,
         committer(),
         Parts {
-            journal,
+            journal: journal.into(),
             entries,
             ledger: Ledger::new(Limits {
                 gas_per_slot: GAS_PER_SLOT,
@@ -538,7 +538,7 @@ async fn no_head_means_no_inclusion_promise() {
         },
         committer(),
         Parts {
-            journal,
+            journal: journal.into(),
             entries,
             ledger: Ledger::new(Limits {
                 gas_per_slot: GAS_PER_SLOT,

@@ -5,6 +5,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod beacon;
+mod failover;
 mod inbox;
 mod inclusion;
 mod sequencing;
+mod shared_journal;

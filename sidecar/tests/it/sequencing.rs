@@ -81,7 +81,7 @@ async fn start_with_rates(
         config,
         committer(),
         Parts {
-            journal,
+            journal: journal.into(),
             entries,
             ledger: Ledger::new(limits),
             duties,

@@ -26,6 +26,17 @@ pub enum RpcError {
     /// The request's transactions or structure are malformed (bounded decoding failed).
     #[error("malformed request: {0}")]
     MalformedRequest(String),
+    /// A Commitments API request names a commitment type this sidecar does not make.
+    #[error("commitment type {0} is not offered (1 = L1 inclusion, 2 = rollup sequencing)")]
+    UnsupportedCommitmentType(u64),
+    /// A Commitments API request names another slasher than this sidecar's.
+    #[error("slasher {got} is not this sidecar's ({expected})")]
+    WrongSlasher {
+        /// Our Slasher.
+        expected: String,
+        /// The one requested.
+        got: String,
+    },
     /// The wallet's EIP-712 signature is malformed or does not recover.
     #[error("bad request signature: {0}")]
     BadSignature(String),
@@ -144,6 +155,8 @@ impl RpcError {
             Self::Internal => -32603,
             Self::MalformedRequest(_) => 1001,
             Self::BadSignature(_) => 1002,
+            Self::UnsupportedCommitmentType(_) => 1003,
+            Self::WrongSlasher { .. } => 1004,
             Self::SlotNotOurs(_) => 1101,
             Self::PastDeadline { .. } => 1102,
             Self::OutOfWindow { .. } => 1103,
@@ -186,6 +199,8 @@ impl RpcError {
             Self::RateLimited(_) => Rejection::RateLimited,
             Self::MalformedRequest(_)
             | Self::BadSignature(_)
+            | Self::UnsupportedCommitmentType(_)
+            | Self::WrongSlasher { .. }
             | Self::UnknownRollup(_)
             | Self::AlreadyPromised(_)
             | Self::WrongChainId { .. }
@@ -239,6 +254,11 @@ mod tests {
             RpcError::Internal,
             RpcError::MalformedRequest(String::new()),
             RpcError::BadSignature(String::new()),
+            RpcError::UnsupportedCommitmentType(0),
+            RpcError::WrongSlasher {
+                expected: String::new(),
+                got: String::new(),
+            },
             RpcError::SlotNotOurs(0),
             RpcError::PastDeadline {
                 slot: 0,

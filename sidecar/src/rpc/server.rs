@@ -52,6 +52,7 @@ pub fn router(service: Arc<Service>) -> Router {
         )
         .route("/health", get(|| async { "ok" }))
         .route("/ready", get(ready))
+        .merge(super::commitments_api::routes())
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(service)
 }

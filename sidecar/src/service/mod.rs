@@ -327,6 +327,11 @@ impl Service {
         RpcError::JournalUnavailable
     }
 
+    /// The L2 chain ids of the rollups sequenced.
+    pub fn l2_chain_ids(&self) -> Vec<u64> {
+        self.rollups.values().copied().collect()
+    }
+
     /// L1 gas promisable per slot.
     pub fn gas_per_slot(&self) -> u64 {
         self.ledger.lock().map_or(0, |l| l.limits().gas_per_slot)

@@ -525,3 +525,112 @@ async fn fee_quotes_follow_the_curve_and_the_slot_rules() {
     assert_eq!(slots["result"][0]["rollupTxFee"], "1000", "{slots}");
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[tokio::test]
+async fn commitments_api_aliases_wrap_the_same_promises() {
+    let dir = tempdir("fabric");
+    let sidecar = start(&dir, limits()).await;
+    let wallet = PrivateKeySigner::random();
+    let client = reqwest::Client::new();
+    let base = format!("{}/commitments/v0/gateway", sidecar.url);
+    let signed_request = request(10, &[(1, "fabric"), (2, "fabric")], &wallet, &domain());
+    let payload = Bytes::from(serde_json::to_vec(&signed_request).unwrap());
+    let body = |commitment_type: u64, slasher: Address| json!({ "commitment_type": commitment_type, "payload": payload, "slasher": slasher });
+    let slasher = domain().verifying_contract;
+
+    let answer = client
+        .post(format!("{base}/commitment"))
+        .json(&body(2, slasher))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200);
+    let wrapped: Value = answer.json().await.unwrap();
+    let inner: baton_preconf::Commitment = serde_json::from_slice(
+        &serde_json::from_value::<Bytes>(wrapped["commitment"]["payload"].clone()).unwrap(),
+    )
+    .unwrap();
+    let signature: Bytes = serde_json::from_value(wrapped["signature"].clone()).unwrap();
+    let signed = SignedCommitment {
+        commitment: inner,
+        signature: baton_preconf::EcdsaSignature::from_bytes(&signature).unwrap(),
+    };
+    let parsed: baton_preconf::SignedRequest = serde_json::from_value(signed_request).unwrap();
+    let request_id = parsed.request.id(&domain()).unwrap();
+    signed.verify_for(&domain(), request_id, Slot(10)).unwrap();
+    assert_eq!(wrapped["commitment"]["commitment_type"], 2);
+    assert_eq!(
+        wrapped["commitment"]["request_hash"],
+        json!(request_id),
+        "{wrapped}"
+    );
+    // The same promise, fetched both ways.
+    let fetched: Value = client
+        .get(format!("{base}/commitment/{request_id}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(fetched, wrapped);
+    let rpc = call(&sidecar.url, "baton_getCommitment", json!([request_id])).await;
+    assert_eq!(
+        rpc["result"]["commitment"],
+        serde_json::to_value(&signed).unwrap()
+    );
+
+    // Slots and fees.
+    let slots: Value = client
+        .get(format!("{base}/slots"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(slots["slots"][0]["slot"], 10, "{slots}");
+    assert_eq!(
+        slots["slots"][0]["offerings"][1],
+        json!({ "chain_id": l2_chain_id(1), "commitment_types": [2] })
+    );
+    let fee: Value = client
+        .post(format!("{base}/fee"))
+        .json(&body(2, slasher))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let quote: Value =
+        serde_json::from_slice(&serde_json::from_value::<Bytes>(fee["payload"].clone()).unwrap())
+            .unwrap();
+    assert_eq!(quote["rollupFee"], "2000", "{quote}");
+
+    // Refusals: HTTP status plus the documented code.
+    for (request_body, status, code) in [
+        (body(7, slasher), 400, 1003),
+        (body(1, slasher), 400, 1003),
+        (body(2, Address::repeat_byte(1)), 400, 1004),
+    ] {
+        let answer = client
+            .post(format!("{base}/commitment"))
+            .json(&request_body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), status);
+        assert_eq!(
+            error_code(&json!({ "error": answer.json::<Value>().await.unwrap() })),
+            code
+        );
+    }
+    let missing = client
+        .get(format!("{base}/commitment/{}", B256::ZERO))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
+    std::fs::remove_dir_all(dir).unwrap();
+}

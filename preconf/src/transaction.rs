@@ -62,6 +62,13 @@ pub enum TxDecodeError {
         /// Versioned hashes in the transaction.
         hashes: usize,
     },
+    /// The blob sidecar's KZG commitments or proofs do not verify against the
+    /// transaction's versioned hashes.
+    #[error("blob sidecar does not verify: {reason}")]
+    InvalidBlobs {
+        /// What failed.
+        reason: String,
+    },
     /// The signature recovers no sender.
     #[error("transaction signature does not recover a sender")]
     BadSignature,
@@ -140,6 +147,16 @@ pub fn decode_l1_transaction(raw: &[u8]) -> Result<L1Transaction, TxDecodeError>
         if blobs != hashes {
             return Err(TxDecodeError::SidecarMismatch { blobs, hashes });
         }
+        // A promise for a transaction no block can carry is a promise broken by design.
+        with_sidecar
+            .sidecar
+            .validate(
+                &with_sidecar.tx.blob_versioned_hashes,
+                alloy_eips::eip4844::env_settings::EnvKzgSettings::Default.get(),
+            )
+            .map_err(|e| TxDecodeError::InvalidBlobs {
+                reason: e.to_string(),
+            })?;
         blob_count = hashes;
     }
     let sender = tx

@@ -2,7 +2,7 @@
 //!
 //! Reads `GET /eth/v1/beacon/genesis` once and `GET /eth/v1/validator/duties/proposer/{epoch}`
 //! for the current and next epoch every slot, keeping the slots of this sidecar's
-//! validators. (Head events over SSE will replace the per-slot poll.)
+//! validators. Head events are read by [`crate::head_events`].
 
 use std::{collections::HashSet, sync::Arc, time::Duration};
 
@@ -129,15 +129,41 @@ pub async fn follow_duties(
     }
 }
 
-/// A beacon API stand-in for tests and benchmarks: serves `genesis_time` and assigns
-/// every slot to `validator`. Returns its URL; it runs until the runtime stops.
+/// A beacon API stand-in for tests and benchmarks: serves `genesis_time`, assigns every
+/// slot to `validator`, and sends a `head` event at the start of every 2-second slot.
+/// Returns its URL; it runs until the runtime stops.
 pub async fn serve_stub(
     genesis_time: u64,
     slots_per_epoch: u64,
     validator: BlsPublicKey,
 ) -> std::io::Result<String> {
-    use axum::{Json, Router, extract::Path, routing::get};
+    use axum::{
+        Json, Router,
+        extract::Path,
+        response::sse::{Event, Sse},
+        routing::get,
+    };
     use serde_json::json;
+
+    const SECONDS_PER_SLOT: u64 = 2;
+    let heads = move || async move {
+        let stream = futures_util::stream::unfold((), move |()| async move {
+            let now_ms = crate::lookahead::SystemClock.now_ms();
+            let slot_ms = SECONDS_PER_SLOT * 1000;
+            let next = (now_ms / slot_ms + 1) * slot_ms;
+            tokio::time::sleep(Duration::from_millis(next - now_ms)).await;
+            let slot = (next / 1000).saturating_sub(genesis_time) / SECONDS_PER_SLOT;
+            let data = json!({
+                "slot": slot.to_string(),
+                "block": alloy_primitives::B256::left_padding_from(&slot.to_be_bytes()),
+                "state": alloy_primitives::B256::ZERO,
+                "epoch_transition": slot.is_multiple_of(slots_per_epoch),
+            });
+            let event = Event::default().event("head").data(data.to_string());
+            Some((Ok::<_, std::convert::Infallible>(event), ()))
+        });
+        Sse::new(stream)
+    };
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let url = format!("http://{}", listener.local_addr()?);
@@ -154,7 +180,8 @@ pub async fn serve_stub(
                     .collect();
                 Json(json!({ "data": duties }))
             }),
-        );
+        )
+        .route("/eth/v1/events", get(heads));
     tokio::spawn(async move {
         if let Err(error) = axum::serve(listener, app).await {
             tracing::error!(%error, "stub beacon stopped");

@@ -7,7 +7,7 @@ use alloy_primitives::{Address, U256};
 use alloy_signer_local::PrivateKeySigner;
 use baton_preconf::{BlsPublicKey, RollupId};
 
-use crate::ledger::Limits;
+use crate::{journal::RedisOptions, ledger::Limits};
 
 /// The committer key; never printed.
 #[derive(Clone)]
@@ -22,26 +22,37 @@ impl fmt::Debug for CommitterKey {
 /// Where the sidecar learns which rollups it sequences.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RollupSource {
-    /// A fixed list of rollup ids.
-    Fixed(Vec<RollupId>),
-    /// Every rollup registered in the `RollupInbox` at `inbox`, read through `l1_rpc`.
-    Inbox {
-        /// L1 JSON-RPC URL.
-        l1_rpc: String,
-        /// The inbox contract.
-        inbox: Address,
-    },
+    /// A fixed list of `(rollup id, L2 chain id)`.
+    Fixed(Vec<(RollupId, u64)>),
+    /// Every rollup registered in the `RollupInbox` at this address, read through the L1
+    /// RPC.
+    Inbox(Address),
+}
+
+/// Where promises are journaled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JournalBackend {
+    /// The embedded file journal in the data directory.
+    File,
+    /// The shared Redis journal with a signing lease.
+    Redis(RedisOptions),
 }
 
 /// Everything `run` needs.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// Where the journal lives.
+    /// Where the file journal lives.
     pub data_dir: PathBuf,
+    /// The journal backend.
+    pub journal: JournalBackend,
     /// JSON-RPC listen address.
     pub rpc_addr: SocketAddr,
     /// Beacon node REST API.
     pub beacon_url: String,
+    /// L1 execution client JSON-RPC (head, accounts, the `RollupInbox`).
+    pub l1_rpc: String,
+    /// How often the execution head is polled (ms).
+    pub head_poll_ms: u64,
     /// The L1 chain id (EIP-712 domain).
     pub chain_id: u64,
     /// Seconds per slot.

@@ -22,6 +22,8 @@ pub struct Limits {
     pub batch_max_txs: u64,
     /// Bytes of raw transactions per rollup batch.
     pub batch_max_bytes: u64,
+    /// Blobs the sidecar may promise per slot.
+    pub blobs_per_slot: u64,
 }
 
 /// An L1 transaction's account as the execution layer reports it at the head.
@@ -86,6 +88,16 @@ pub enum LedgerError {
         /// Balance at the head.
         balance: U256,
     },
+    /// The slot's blobs are promised away.
+    #[error("slot {slot} has room for {remaining} more blobs, the bundle carries {requested}")]
+    BlobsFull {
+        /// Slot.
+        slot: Slot,
+        /// Blobs requested.
+        requested: u64,
+        /// Blobs left.
+        remaining: u64,
+    },
     /// The same rollup transaction is already promised in this slot.
     #[error("transaction {hash} is already promised in rollup {rollup_id}'s batch for slot {slot}")]
     AlreadyPromised {
@@ -107,9 +119,12 @@ struct BatchBook {
 #[derive(Debug, Default, Clone)]
 struct SlotBook {
     gas: u64,
+    blobs: u64,
     batches: HashMap<RollupId, BatchBook>,
     /// Worst-case spend each sender has promised in this slot.
     spend: HashMap<Address, U256>,
+    /// Each sender's nonce after its highest promised one in this slot.
+    nonces: HashMap<Address, u64>,
 }
 
 #[derive(Debug, Default, Clone, Copy)]
@@ -129,6 +144,8 @@ pub struct L1Item {
     pub nonce: u64,
     /// Gas limit.
     pub gas: u64,
+    /// Blobs carried.
+    pub blobs: u64,
     /// Worst-case cost.
     pub max_cost: U256,
 }
@@ -139,6 +156,8 @@ pub struct Ledger {
     limits: Limits,
     slots: BTreeMap<Slot, SlotBook>,
     senders: HashMap<Address, SenderBook>,
+    /// The execution head the books are pruned to (`None` before the first head).
+    head: Option<u64>,
 }
 
 impl Ledger {
@@ -148,6 +167,7 @@ impl Ledger {
             limits,
             slots: BTreeMap::new(),
             senders: HashMap::new(),
+            head: None,
         }
     }
 
@@ -205,6 +225,16 @@ impl Ledger {
         accounts: &HashMap<Address, AccountState>,
     ) -> Result<u64, LedgerError> {
         let gas: u64 = items.iter().map(|i| i.gas).sum();
+        let blobs: u64 = items.iter().map(|i| i.blobs).sum();
+        let used_blobs = self.slots.get(&slot).map_or(0, |b| b.blobs);
+        let blobs_left = self.limits.blobs_per_slot.saturating_sub(used_blobs);
+        if blobs > blobs_left {
+            return Err(LedgerError::BlobsFull {
+                slot,
+                requested: blobs,
+                remaining: blobs_left,
+            });
+        }
         let used = self.slots.get(&slot).map_or(0, |b| b.gas);
         let remaining = self.limits.gas_per_slot.saturating_sub(used);
         if gas > remaining {
@@ -257,26 +287,59 @@ impl Ledger {
                     batch.bytes += raw.len() as u64;
                 }
             }
-            Reservation::Inclusion { gas, senders, .. } => {
+            Reservation::Inclusion {
+                gas,
+                senders,
+                blobs,
+                ..
+            } => {
                 book.gas += gas;
+                book.blobs += blobs;
                 for (sender, nonce, cost) in senders {
                     let s = self.senders.entry(*sender).or_default();
                     s.next_nonce = s.next_nonce.max(nonce + 1);
                     s.pending_spend += *cost;
                     *book.spend.entry(*sender).or_default() += *cost;
+                    let n = book.nonces.entry(*sender).or_default();
+                    *n = (*n).max(nonce + 1);
                 }
             }
         }
     }
 
-    /// Forgets slots before `slot` (they landed or were missed); their promised spend no
-    /// longer counts against senders' balances (the head state now reflects it).
+    /// A new execution head `number`, proposed in `slot`: the slots up to it have landed
+    /// (or were missed), so their promises leave the books; the head state now shows what
+    /// landed.
+    pub fn on_head(&mut self, number: u64, slot: Slot) {
+        self.prune_before(slot.next());
+        self.head = Some(number);
+    }
+
+    /// The execution head the books were last pruned to.
+    pub const fn head(&self) -> Option<u64> {
+        self.head
+    }
+
+    /// Forgets slots before `slot`: their promised spend and nonces no longer count against
+    /// senders (the head state reflects what landed; what did not land is not pending).
     pub fn prune_before(&mut self, slot: Slot) {
         let kept = self.slots.split_off(&slot);
-        for book in std::mem::replace(&mut self.slots, kept).into_values() {
+        let gone = std::mem::replace(&mut self.slots, kept);
+        for book in gone.into_values() {
             for (sender, spend) in book.spend {
-                if let Some(s) = self.senders.get_mut(&sender) {
-                    s.pending_spend = s.pending_spend.saturating_sub(spend);
+                let Some(s) = self.senders.get_mut(&sender) else {
+                    continue;
+                };
+                s.pending_spend = s.pending_spend.saturating_sub(spend);
+                // The next nonce is what later, still pending slots promised, if anything.
+                s.next_nonce = self
+                    .slots
+                    .values()
+                    .filter_map(|b| b.nonces.get(&sender).copied())
+                    .max()
+                    .unwrap_or(0);
+                if s.next_nonce == 0 && s.pending_spend.is_zero() {
+                    self.senders.remove(&sender);
                 }
             }
         }
@@ -310,6 +373,7 @@ mod tests {
         gas_per_slot: 100_000,
         batch_max_txs: 3,
         batch_max_bytes: 1_000,
+        blobs_per_slot: 6,
     };
 
     fn rtx(rollup: u64, body: &str) -> (RollupId, Bytes, B256) {
@@ -411,6 +475,7 @@ mod tests {
             sender: alice,
             nonce,
             gas: 21_000,
+            blobs: 0,
             max_cost: U256::from(cost),
         };
 
@@ -426,6 +491,7 @@ mod tests {
             reservation: Reservation::Inclusion {
                 txs: vec![],
                 gas,
+                blobs: 0,
                 senders: vec![(alice, 7, U256::from(40u64)), (alice, 8, U256::from(40u64))],
             },
             ..entry_for(Slot(1), &[], &[])

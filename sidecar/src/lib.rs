@@ -5,19 +5,21 @@
 //! |---|---|
 //! | [`rpc`], [`rate_limit`] | ① the wallet-facing JSON-RPC API, its error codes, rate limits, `/metrics` |
 //! | [`lookahead`] | ② which upcoming slots are ours; the slot clock |
+//! | [`execution`] | ② the L1 head, worst-case fees of upcoming slots, accounts' nonce, balance and code |
 //! | [`ledger`], [`pricing`] | ②–③ batch positions, L1 gas, nonces and balances across pending promises; prices |
 //! | [`journal`] | ③ the crash-safe record of every promise, durable before signing |
 //! | [`service`] | ①–③ request → checks → reservation → journal → signature |
-//! | [`beacon`], [`rollups`], [`run`], [`config`] | ② proposer duties from the beacon API; rollups from the `RollupInbox`; wiring and shutdown |
+//! | [`beacon`], [`head_events`], [`rollups`], [`run`], [`config`] | ② proposer duties and head events from the beacon API; rollups from the `RollupInbox`; wiring and shutdown |
 //!
-//! Built so far: rollup sequencing promises end to end (cross-rollup bundles all or
-//! nothing), the journal with group commit and torn-tail recovery, and the JSON-RPC surface.
-//! Still to come (see the README status table): L1 inclusion promises against live
-//! execution state, keystores,
-//! the Redis backend, and steps ④ and ⑥.
+//! Built so far: L1 inclusion promises against live execution state, rollup sequencing
+//! promises (cross-rollup bundles all or nothing), the journal with group commit and
+//! torn-tail recovery or shared in Redis under a signing lease, and the JSON-RPC surface.
+//! Still to come (see the README status table): keystores, and steps ④ and ⑥.
 
 pub mod beacon;
 pub mod config;
+pub mod execution;
+pub mod head_events;
 pub mod journal;
 pub mod ledger;
 pub mod lookahead;
@@ -27,6 +29,7 @@ pub mod rate_limit;
 pub mod rollups;
 pub mod rpc;
 pub mod run;
+pub mod sample;
 pub mod service;
 
 pub use metrics::render as render_metrics;

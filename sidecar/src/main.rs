@@ -1,12 +1,13 @@
 //! `baton-sidecar`: parses the command line and hands over to the library.
 
-use std::{fs, net::SocketAddr, path::PathBuf};
+use std::{fs, net::SocketAddr, path::PathBuf, time::Duration};
 
 use alloy_primitives::{Address, U256};
 use alloy_signer_local::PrivateKeySigner;
 use baton_preconf::{BlsPublicKey, RollupId};
 use baton_sidecar::{
-    config::{CommitterKey, Config, RollupSource},
+    config::{CommitterKey, Config, JournalBackend, RollupSource},
+    journal::RedisOptions,
     ledger::Limits,
 };
 use clap::{Parser, Subcommand};
@@ -40,6 +41,29 @@ struct RunArgs {
     /// Journal folder [default: .baton-sidecar].
     #[arg(long, env = "BATON_DATA_DIR")]
     data_dir: Option<PathBuf>,
+    /// Journal promises in this Redis instead of the data folder, shared with the other
+    /// sidecars of the same validators; one at a time holds the signing lease.
+    #[arg(long = "journal.redis-url", env = "BATON_JOURNAL_REDIS_URL")]
+    journal_redis_url: Option<String>,
+    /// Key prefix in Redis shared by the sidecars of one operator
+    /// [default: sidecar-<committer address>].
+    #[arg(
+        long = "journal.redis-namespace",
+        env = "BATON_JOURNAL_REDIS_NAMESPACE"
+    )]
+    journal_redis_namespace: Option<String>,
+    /// Signing lease time to live, in ms [default: 3000].
+    #[arg(long = "journal.lease-ms", env = "BATON_JOURNAL_LEASE_MS")]
+    journal_lease_ms: Option<u64>,
+    /// Accept a Redis that does not fsync every write (loses promises if Redis crashes;
+    /// for benchmarks) [default: false].
+    #[arg(
+        long = "journal.redis-allow-volatile",
+        env = "BATON_JOURNAL_REDIS_ALLOW_VOLATILE",
+        num_args = 0..=1,
+        default_missing_value = "true"
+    )]
+    journal_redis_allow_volatile: Option<bool>,
     /// JSON-RPC listen address [default: 127.0.0.1:18550].
     #[arg(long = "rpc.addr", env = "BATON_RPC_ADDR")]
     rpc_addr: Option<SocketAddr>,
@@ -68,15 +92,20 @@ struct RunArgs {
         value_delimiter = ','
     )]
     validator_pubkeys: Option<Vec<BlsPublicKey>>,
-    /// L1 JSON-RPC URL, for reading the RollupInbox.
+    /// L1 execution client JSON-RPC: head, accounts, the RollupInbox
+    /// [default: http://127.0.0.1:8545].
     #[arg(long = "l1.rpc", env = "BATON_L1_RPC")]
     l1_rpc: Option<String>,
-    /// The RollupInbox: sequence every rollup registered there (needs --l1.rpc).
+    /// How often the L1 head is polled, in ms [default: 250].
+    #[arg(long = "l1.head-poll-ms", env = "BATON_L1_HEAD_POLL_MS")]
+    l1_head_poll_ms: Option<u64>,
+    /// The RollupInbox: sequence every rollup registered there.
     #[arg(long = "rollup-inbox", env = "BATON_ROLLUP_INBOX")]
     rollup_inbox: Option<Address>,
-    /// Rollup ids sequenced, comma-separated, when no --rollup-inbox is given [default: 1,2].
+    /// Rollups sequenced when no --rollup-inbox is given, as `id=l2ChainId`,
+    /// comma-separated [default: 1=167001,2=167002].
     #[arg(long, env = "BATON_ROLLUPS", value_delimiter = ',')]
-    rollups: Option<Vec<u64>>,
+    rollups: Option<Vec<RollupArg>>,
     /// Promises close this many ms before the slot [default: 500].
     #[arg(long = "deadline-ms", env = "BATON_DEADLINE_MS")]
     deadline_ms: Option<u64>,
@@ -92,6 +121,9 @@ struct RunArgs {
     /// Bytes per rollup batch [default: 120000].
     #[arg(long = "limits.batch-bytes", env = "BATON_LIMITS_BATCH_BYTES")]
     limits_batch_bytes: Option<u64>,
+    /// Blobs promised per slot at most [default: 6].
+    #[arg(long = "limits.blobs-per-slot", env = "BATON_LIMITS_BLOBS_PER_SLOT")]
+    limits_blobs_per_slot: Option<u64>,
     /// Fee per rollup transaction, in wei [default: 0].
     #[arg(long = "fee.per-rollup-tx", env = "BATON_FEE_PER_ROLLUP_TX")]
     fee_per_rollup_tx: Option<U256>,
@@ -104,6 +136,41 @@ struct RunArgs {
     /// Promise requests per second from one wallet, 0 for no limit [default: 100].
     #[arg(long = "rate-limit.per-wallet", env = "BATON_RATE_LIMIT_PER_WALLET")]
     rate_limit_per_wallet: Option<u32>,
+}
+
+/// A rollup given on the command line: `id=l2ChainId`.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(try_from = "String")]
+struct RollupArg(RollupId, u64);
+
+impl std::str::FromStr for RollupArg {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let (id, chain) = s
+            .split_once('=')
+            .ok_or_else(|| format!("rollup `{s}` must be written id=l2ChainId"))?;
+        let id: u64 = id
+            .trim()
+            .parse()
+            .map_err(|_| format!("bad rollup id in `{s}`"))?;
+        let chain: u64 = chain
+            .trim()
+            .parse()
+            .map_err(|_| format!("bad L2 chain id in `{s}`"))?;
+        if id == 0 {
+            return Err("rollup ids start at 1".into());
+        }
+        Ok(Self(RollupId(id), chain))
+    }
+}
+
+impl TryFrom<String> for RollupArg {
+    type Error = String;
+
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        s.parse()
+    }
 }
 
 macro_rules! merge {
@@ -125,8 +192,14 @@ impl TryFrom<RunArgs> for Config {
                 cli,
                 file,
                 data_dir,
+                journal_redis_url,
+                journal_redis_namespace,
+                journal_lease_ms,
+                journal_redis_allow_volatile,
                 rpc_addr,
                 beacon_url,
+                l1_rpc,
+                l1_head_poll_ms,
                 chain_id,
                 chain_seconds_per_slot,
                 chain_slots_per_epoch,
@@ -139,11 +212,11 @@ impl TryFrom<RunArgs> for Config {
                 limits_gas_per_slot,
                 limits_batch_txs,
                 limits_batch_bytes,
+                limits_blobs_per_slot,
                 fee_per_rollup_tx,
                 rate_limit_per_ip,
                 rate_limit_per_wallet,
                 pricing_base_tip_wei,
-                l1_rpc,
                 rollup_inbox
             );
         }
@@ -168,7 +241,19 @@ impl TryFrom<RunArgs> for Config {
         if seconds_per_slot == 0 || slots_per_epoch == 0 {
             bail!("--chain.seconds-per-slot and --chain.slots-per-epoch must be non-zero");
         }
+        let journal = match cli.journal_redis_url {
+            None => JournalBackend::File,
+            Some(url) => JournalBackend::Redis(RedisOptions {
+                url,
+                namespace: cli
+                    .journal_redis_namespace
+                    .unwrap_or_else(|| format!("sidecar-{}", committer.address())),
+                lease: Duration::from_millis(cli.journal_lease_ms.unwrap_or(3_000).max(300)),
+                allow_volatile: cli.journal_redis_allow_volatile.unwrap_or(false),
+            }),
+        };
         Ok(Self {
+            journal,
             data_dir: cli
                 .data_dir
                 .unwrap_or_else(|| PathBuf::from(".baton-sidecar")),
@@ -186,16 +271,23 @@ impl TryFrom<RunArgs> for Config {
                 .ok_or_else(|| eyre!("--slasher (BATON_SLASHER) is required"))?,
             committer: CommitterKey(committer),
             validators,
-            rollups: match (cli.rollup_inbox, cli.l1_rpc, cli.rollups) {
-                (Some(_), _, Some(_)) => bail!("give either --rollup-inbox or --rollups, not both"),
-                (Some(inbox), Some(l1_rpc), None) => RollupSource::Inbox { l1_rpc, inbox },
-                (Some(_), None, None) => {
-                    bail!("--rollup-inbox needs --l1.rpc (BATON_L1_RPC) to read it")
-                }
-                (None, _, ids) => RollupSource::Fixed(
-                    ids.unwrap_or_else(|| vec![1, 2])
+            l1_rpc: cli
+                .l1_rpc
+                .unwrap_or_else(|| "http://127.0.0.1:8545".to_owned()),
+            head_poll_ms: cli.l1_head_poll_ms.unwrap_or(250).max(10),
+            rollups: match (cli.rollup_inbox, cli.rollups) {
+                (Some(_), Some(_)) => bail!("give either --rollup-inbox or --rollups, not both"),
+                (Some(inbox), None) => RollupSource::Inbox(inbox),
+                (None, fixed) => RollupSource::Fixed(
+                    fixed
+                        .unwrap_or_else(|| {
+                            vec![
+                                RollupArg(RollupId(1), 167_001),
+                                RollupArg(RollupId(2), 167_002),
+                            ]
+                        })
                         .into_iter()
-                        .map(RollupId)
+                        .map(|r| (r.0, r.1))
                         .collect(),
                 ),
             },
@@ -205,6 +297,7 @@ impl TryFrom<RunArgs> for Config {
                 gas_per_slot: cli.limits_gas_per_slot.unwrap_or(15_000_000),
                 batch_max_txs: cli.limits_batch_txs.unwrap_or(1_024),
                 batch_max_bytes: cli.limits_batch_bytes.unwrap_or(120_000),
+                blobs_per_slot: cli.limits_blobs_per_slot.unwrap_or(6),
             },
             fee_per_rollup_tx: cli.fee_per_rollup_tx.unwrap_or_default(),
             base_tip_wei: cli.pricing_base_tip_wei.unwrap_or(1_000_000_000),

@@ -1,19 +1,22 @@
 //! `baton-sidecar run`: replay the journal, follow the beacon node's proposer duties, and
 //! serve the JSON-RPC API until shutdown (in-flight requests drain first).
 
-use std::{collections::HashSet, future::Future, sync::Arc};
+use std::{collections::HashSet, future::Future, sync::Arc, time::Duration};
 
-use baton_preconf::{BatonDomain, ChainSpec, RollupId};
+use baton_preconf::{BatonDomain, ChainSpec};
 
 use crate::{
     beacon::{BeaconClient, BeaconError, follow_duties},
+    config::JournalBackend,
     config::{Config, RollupSource},
-    journal::{FileJournal, JournalError},
+    execution::{ExecError, ExecutionState, follow_head},
+    head_events::follow_head_events,
+    journal::{FileJournal, Journal, JournalError, RedisJournal},
     ledger::Ledger,
     lookahead::{Duties, SlotClock, SystemClock},
     rollups::{InboxError, registered_rollups},
     rpc::{RpcError, serve},
-    service::{Service, ServiceConfig},
+    service::{Parts, Service, ServiceConfig},
 };
 
 /// Starting or running the sidecar failed.
@@ -22,6 +25,9 @@ pub enum RunError {
     /// The beacon node could not be read.
     #[error(transparent)]
     Beacon(#[from] BeaconError),
+    /// The execution client could not be read.
+    #[error(transparent)]
+    Execution(#[from] ExecError),
     /// The rollups could not be read from the inbox.
     #[error(transparent)]
     Inbox(#[from] InboxError),
@@ -46,6 +52,7 @@ pub async fn run(
     config: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), RunError> {
+    let mut shutdown = Box::pin(shutdown);
     let beacon = BeaconClient::new(&config.beacon_url);
     let genesis_time = beacon.genesis_time().await?;
     let mut chain = ChainSpec::devnet(config.chain_id, genesis_time);
@@ -56,17 +63,41 @@ pub async fn run(
         verifying_contract: config.slasher,
     };
 
-    let rollups: HashSet<RollupId> = match &config.rollups {
+    let rollups = match &config.rollups {
         RollupSource::Fixed(ids) => ids.iter().copied().collect(),
-        RollupSource::Inbox { l1_rpc, inbox } => {
-            let registered = registered_rollups(l1_rpc, *inbox).await?;
+        RollupSource::Inbox(inbox) => {
+            let registered = registered_rollups(&config.l1_rpc, *inbox).await?;
             for rollup in &registered {
                 tracing::info!(id = rollup.id.0, l2_chain_id = rollup.l2_chain_id, name = %rollup.name, "sequencing rollup");
             }
-            registered.into_iter().map(|r| r.id).collect()
+            registered
+                .into_iter()
+                .map(|r| (r.id, r.l2_chain_id))
+                .collect()
         }
     };
-    let (journal, entries) = FileJournal::open(&config.data_dir)?;
+    let execution = Arc::new(ExecutionState::connect(&config.l1_rpc, chain.clone())?);
+    // The first head before serving: inclusion requests need it.
+    if let Err(e) = execution.refresh().await {
+        tracing::warn!(error = %e, url = %config.l1_rpc, "no L1 head yet; inclusion promises wait for one");
+    }
+    let (journal, entries): (Journal, _) = match &config.journal {
+        JournalBackend::File => {
+            let (j, entries) = FileJournal::open(&config.data_dir)?;
+            (j.into(), entries)
+        }
+        // A standby waits here until the signing lease is free (or until shutdown).
+        JournalBackend::Redis(options) => {
+            let opened = tokio::select! {
+                opened = RedisJournal::open(options) => opened?,
+                () = &mut shutdown => {
+                    tracing::info!("stopped while standing by");
+                    return Ok(());
+                }
+            };
+            (opened.0.into(), opened.1)
+        }
+    };
     let duties = Arc::new(Duties::default());
     let clock: Arc<dyn SlotClock> = Arc::new(SystemClock);
     let service_config = ServiceConfig {
@@ -82,28 +113,54 @@ pub async fn run(
     let (service, restored) = Service::new(
         service_config,
         config.committer.0.clone(),
-        journal,
-        &entries,
-        Ledger::new(config.limits),
-        duties.clone(),
-        clock.clone(),
-        rollups,
+        Parts {
+            journal: journal.clone(),
+            entries,
+            ledger: Ledger::new(config.limits),
+            duties: duties.clone(),
+            clock: clock.clone(),
+            rollups,
+            execution: execution.clone(),
+        },
     )
     .map_err(RunError::Restore)?;
-    tracing::info!(commitments = restored.commitments, path = %config.data_dir.display(), "journal replayed");
+    tracing::info!(commitments = restored.commitments, "journal replayed");
+
+    let service = Arc::new(service);
+    if let Some(head) = execution.head() {
+        service.on_head(head);
+    }
 
     let ours: HashSet<_> = config.validators.iter().copied().collect();
     let follower = tokio::spawn(follow_duties(beacon, chain, ours, duties, clock));
+    let wake = Arc::new(tokio::sync::Notify::new());
+    let head_events = tokio::spawn(follow_head_events(config.beacon_url.clone(), wake.clone()));
+    let head_follower = {
+        let service = service.clone();
+        tokio::spawn(follow_head(
+            execution,
+            Duration::from_millis(config.head_poll_ms),
+            wake,
+            move |head| service.on_head(head),
+        ))
+    };
 
     let addr = config.rpc_addr;
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|source| RunError::Serve { addr, source })?;
     tracing::info!(%addr, committer = %service.committer(), validators = config.validators.len(), "sidecar serving JSON-RPC");
-    let result = serve(listener, Arc::new(service), shutdown)
+    let result = serve(listener, service, shutdown)
         .await
         .map_err(|source| RunError::Serve { addr, source });
     follower.abort();
+    head_follower.abort();
+    head_events.abort();
+    if let Journal::Redis(shared) = &journal
+        && let Err(error) = shared.release().await
+    {
+        tracing::warn!(%error, "releasing the signing lease failed; a standby takes over after its TTL");
+    }
     tracing::info!("sidecar stopped");
     result
 }

@@ -8,12 +8,13 @@ use std::{
     time::{Duration, Instant, SystemTime, UNIX_EPOCH},
 };
 
-use alloy_primitives::{Address, Bytes};
+use alloy_primitives::Address;
 use alloy_signer_local::PrivateKeySigner;
 use baton_preconf::{
     BatonDomain, BlsSecretKey, Request, RollupId, RollupTransaction, SequencingRequest,
     SignedCommitment, Slot,
 };
+use baton_sidecar::sample::{self, Fees};
 use baton_tests::Process;
 use serde_json::{Value, json};
 use tokio::sync::Mutex;
@@ -133,16 +134,29 @@ async fn sigkill_under_load_loses_no_promise_and_reuses_no_position() -> eyre::R
     for w in 0..4u8 {
         let (client, url, received) = (client.clone(), url.clone(), received.clone());
         let wallet = PrivateKeySigner::random();
+        let l2 = PrivateKeySigner::random();
         load.push(tokio::spawn(async move {
             for i in 0u32.. {
                 let txs = vec![
                     RollupTransaction {
                         rollup_id: RollupId(1),
-                        tx: Bytes::from(format!("w{w} tx{i} a").into_bytes()),
+                        tx: sample::call(
+                            &l2,
+                            167_001,
+                            0,
+                            format!("w{w} tx{i} a").as_bytes(),
+                            Fees::default(),
+                        ),
                     },
                     RollupTransaction {
                         rollup_id: RollupId(2),
-                        tx: Bytes::from(format!("w{w} tx{i} b").into_bytes()),
+                        tx: sample::call(
+                            &l2,
+                            167_002,
+                            0,
+                            format!("w{w} tx{i} b").as_bytes(),
+                            Fees::default(),
+                        ),
                     },
                 ];
                 let request = Request::Sequencing(SequencingRequest {
@@ -224,7 +238,7 @@ async fn sigkill_under_load_loses_no_promise_and_reuses_no_position() -> eyre::R
         slot: Slot(slot),
         txs: vec![RollupTransaction {
             rollup_id: RollupId(1),
-            tx: Bytes::from_static(b"after the crash"),
+            tx: sample::call(&wallet, 167_001, 0, b"after the crash", Fees::default()),
         }],
     });
     let answer = rpc(

@@ -194,7 +194,7 @@ impl Anvil {
     }
 }
 
-/// A running `redis-server` on 127.0.0.1 with persistence off, killed when dropped.
+/// A running `redis-server` on 127.0.0.1, killed when dropped.
 #[derive(Debug)]
 pub struct Redis {
     _guard: Guard,
@@ -204,6 +204,26 @@ pub struct Redis {
 impl Redis {
     /// Starts `redis-server` on a free port and waits until it accepts connections.
     pub fn spawn() -> Result<Self, SpawnError> {
+        Self::spawn_with(&["--save", "", "--appendonly", "no"])
+    }
+
+    /// Starts `redis-server` that fsyncs every write to an append-only file in `dir`
+    /// (`appendonly yes`, `appendfsync always`): a reply means the write is on disk.
+    pub fn spawn_durable(dir: &std::path::Path) -> Result<Self, SpawnError> {
+        let dir = dir.to_string_lossy();
+        Self::spawn_with(&[
+            "--save",
+            "",
+            "--appendonly",
+            "yes",
+            "--appendfsync",
+            "always",
+            "--dir",
+            &dir,
+        ])
+    }
+
+    fn spawn_with(persistence: &[&str]) -> Result<Self, SpawnError> {
         let path = locate(Tool::RedisServer)?;
         let port = free_port().map_err(|source| SpawnError::Start {
             tool: Tool::RedisServer,
@@ -213,7 +233,8 @@ impl Redis {
         let mut command = Command::new(&path);
         command
             .args(["--bind", "127.0.0.1", "--port", &port.to_string()])
-            .args(["--save", "", "--appendonly", "no", "--daemonize", "no"]);
+            .args(persistence)
+            .args(["--daemonize", "no"]);
         let guard = spawn_and_wait(
             Tool::RedisServer,
             command,

@@ -5,7 +5,10 @@
 use alloy_consensus::{EthereumTxEnvelope, SignableTransaction, TxEip4844, TxEip4844WithSidecar};
 use alloy_eips::{
     eip2718::Encodable2718,
-    eip4844::{BlobTransactionSidecar, Bytes48},
+    eip4844::{
+        BlobTransactionSidecar, Bytes48,
+        builder::{SidecarBuilder, SimpleCoder},
+    },
     eip7594::BlobTransactionSidecarVariant,
 };
 use alloy_primitives::{Address, B256, Bytes, U256, keccak256};
@@ -17,8 +20,34 @@ use baton_preconf::{
     transaction::{TxDecodeError, decode_l1_transaction},
 };
 
-/// A signed blob transaction with `blobs` (dummy, unverified) blobs, in network form.
+/// A sidecar of `blobs` real blobs (distinct contents) with their KZG commitments and
+/// proofs.
+fn sidecar(blobs: usize, seed: u8) -> BlobTransactionSidecar {
+    // Just over a blob's worth of data per blob, so the builder fills exactly `blobs`.
+    let data: Vec<u8> = (0..blobs * 120_000)
+        .map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed))
+        .collect();
+    let sidecar = SidecarBuilder::<SimpleCoder>::from_slice(&data)
+        .build_4844()
+        .unwrap();
+    assert_eq!(sidecar.blobs.len(), blobs);
+    sidecar
+}
+
+/// A signed blob transaction with `blobs` real blobs and the first `hashes` of their
+/// versioned hashes (padded with made-up ones), in network form.
 fn blob_tx(signer: &PrivateKeySigner, nonce: u64, blobs: usize, hashes: usize) -> Bytes {
+    signed_blob_tx(signer, nonce, sidecar(blobs, nonce as u8), hashes)
+}
+
+fn signed_blob_tx(
+    signer: &PrivateKeySigner,
+    nonce: u64,
+    sidecar: BlobTransactionSidecar,
+    hashes: usize,
+) -> Bytes {
+    let mut versioned: Vec<B256> = sidecar.versioned_hashes().collect();
+    versioned.resize(hashes, B256::with_last_byte(0xee));
     let tx = TxEip4844 {
         chain_id: 1,
         nonce,
@@ -27,16 +56,9 @@ fn blob_tx(signer: &PrivateKeySigner, nonce: u64, blobs: usize, hashes: usize) -
         max_priority_fee_per_gas: 1_000_000_000,
         to: Address::repeat_byte(0x77),
         value: U256::ZERO,
-        blob_versioned_hashes: (0..hashes)
-            .map(|i| B256::with_last_byte(i as u8 + 1))
-            .collect(),
+        blob_versioned_hashes: versioned,
         max_fee_per_blob_gas: 5,
         ..Default::default()
-    };
-    let sidecar = BlobTransactionSidecar {
-        blobs: vec![Default::default(); blobs],
-        commitments: vec![Bytes48::default(); blobs],
-        proofs: vec![Bytes48::default(); blobs],
     };
     let with_sidecar = TxEip4844WithSidecar {
         tx,
@@ -122,6 +144,19 @@ fn sidecar_must_match_the_versioned_hashes() {
             hashes: 2
         })
     );
+    // Blobs whose commitments or proofs do not verify: no block could carry them.
+    let mut bad_proof = sidecar(1, 9);
+    bad_proof.proofs[0] = Bytes48::default();
+    assert!(matches!(
+        decode_l1_transaction(&signed_blob_tx(&signer, 0, bad_proof, 1)),
+        Err(TxDecodeError::InvalidBlobs { .. })
+    ));
+    let mut other_blob = sidecar(1, 9);
+    other_blob.blobs[0] = sidecar(1, 10).blobs[0];
+    assert!(matches!(
+        decode_l1_transaction(&signed_blob_tx(&signer, 0, other_blob, 1)),
+        Err(TxDecodeError::InvalidBlobs { .. })
+    ));
     // A canonical (sidecar-less) type-3 transaction is not a network-form request.
     let raw = blob_tx(&signer, 0, 1, 1);
     let canonical = decode_l1_transaction(&raw).unwrap().canonical;

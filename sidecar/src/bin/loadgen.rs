@@ -17,7 +17,7 @@ use std::{
     time::{Duration, Instant, SystemTime, UNIX_EPOCH},
 };
 
-use alloy_primitives::{Address, Bytes};
+use alloy_primitives::Address;
 use alloy_signer_local::PrivateKeySigner;
 use baton_preconf::{
     BatonDomain, BlsSecretKey, Request, RollupId, RollupTransaction, SequencingRequest,
@@ -185,13 +185,22 @@ async fn main() -> eyre::Result<()> {
     let total = (args.rate * args.seconds) as usize;
     eprintln!("signing {total} requests for slot {slot}…");
     let wallet = PrivateKeySigner::random();
+    let l2_sender = PrivateKeySigner::random();
     let requests: Vec<Value> = (0..total)
         .map(|i| {
+            // The devnet's rollups: 1 is chain 167001, 2 is chain 167002.
+            let rollup = 1 + (i % 2) as u64;
             let request = Request::Sequencing(SequencingRequest {
                 slot: Slot(slot),
                 txs: vec![RollupTransaction {
-                    rollup_id: RollupId(1 + (i % 2) as u64),
-                    tx: Bytes::from(format!("loadgen tx {i} {}", "x".repeat(100)).into_bytes()),
+                    rollup_id: RollupId(rollup),
+                    tx: baton_sidecar::sample::call(
+                        &l2_sender,
+                        167_000 + rollup,
+                        0,
+                        format!("loadgen tx {i} {}", "x".repeat(40)).as_bytes(),
+                        Default::default(),
+                    ),
                 }],
             });
             let signed = request.sign(&wallet, &domain).map_err(|e| eyre!("{e}"))?;

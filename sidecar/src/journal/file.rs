@@ -11,36 +11,12 @@ use std::{
 
 use tokio::sync::oneshot;
 
-use super::JournalEntry;
+use super::{JournalEntry, JournalError, PendingAppend};
 
 /// Largest record accepted (a bundle of 64 blob transactions stays far below).
 const MAX_RECORD_BYTES: u32 = 64 * 1024 * 1024;
 /// Records taken into one group commit at most.
 const MAX_GROUP: usize = 4096;
-
-/// The journal failed; the promise must not be signed.
-#[derive(Debug, thiserror::Error)]
-pub enum JournalError {
-    /// Opening, reading, writing or syncing the file failed.
-    #[error("journal I/O at {path}: {source}", path = path.display())]
-    Io {
-        /// The journal file.
-        path: PathBuf,
-        /// The OS error.
-        source: io::Error,
-    },
-    /// A record could not be encoded or decoded.
-    #[error("journal record {index} is not valid: {reason}")]
-    Corrupt {
-        /// Index of the record.
-        index: usize,
-        /// What was wrong.
-        reason: String,
-    },
-    /// The writer thread stopped (after an earlier I/O error); nothing more is durable.
-    #[error("the journal writer has stopped after an earlier failure")]
-    Stopped,
-}
 
 type Ack = oneshot::Sender<Result<(), String>>;
 
@@ -104,10 +80,10 @@ impl FileJournal {
         self.tx
             .send((frame(&payload), ack_tx))
             .map_err(|_| JournalError::Stopped)?;
-        Ok(PendingAppend {
-            ack: ack_rx,
-            path: self.path.clone(),
-        })
+        Ok(PendingAppend::new(
+            ack_rx,
+            format!("file {}", self.path.display()).into(),
+        ))
     }
 
     /// Appends `entry` and returns once it is on disk (fdatasync'd).
@@ -118,28 +94,6 @@ impl FileJournal {
     /// The journal file.
     pub fn path(&self) -> &Path {
         &self.path
-    }
-}
-
-/// A record queued for the journal; [`Self::durable`] resolves once it is on disk.
-#[derive(Debug)]
-#[must_use = "a promise may be signed only after `durable()` succeeds"]
-pub struct PendingAppend {
-    ack: oneshot::Receiver<Result<(), String>>,
-    path: PathBuf,
-}
-
-impl PendingAppend {
-    /// Waits until the record is fdatasync'd.
-    pub async fn durable(self) -> Result<(), JournalError> {
-        match self.ack.await {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(reason)) => Err(JournalError::Io {
-                path: self.path,
-                source: io::Error::other(reason),
-            }),
-            Err(_) => Err(JournalError::Stopped),
-        }
     }
 }
 

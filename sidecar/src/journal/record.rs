@@ -20,6 +20,9 @@ pub enum Reservation {
         txs: Vec<Bytes>,
         /// Gas the bundle reserves in the slot.
         gas: u64,
+        /// Blobs the bundle reserves in the slot.
+        #[serde(default)]
+        blobs: u64,
         /// `(sender, nonce, max cost)` of each transaction.
         senders: Vec<(Address, u64, U256)>,
     },

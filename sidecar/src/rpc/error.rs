@@ -26,6 +26,17 @@ pub enum RpcError {
     /// The request's transactions or structure are malformed (bounded decoding failed).
     #[error("malformed request: {0}")]
     MalformedRequest(String),
+    /// A Commitments API request names a commitment type this sidecar does not make.
+    #[error("commitment type {0} is not offered (1 = L1 inclusion, 2 = rollup sequencing)")]
+    UnsupportedCommitmentType(u64),
+    /// A Commitments API request names another slasher than this sidecar's.
+    #[error("slasher {got} is not this sidecar's ({expected})")]
+    WrongSlasher {
+        /// Our Slasher.
+        expected: String,
+        /// The one requested.
+        got: String,
+    },
     /// The wallet's EIP-712 signature is malformed or does not recover.
     #[error("bad request signature: {0}")]
     BadSignature(String),
@@ -57,6 +68,23 @@ pub enum RpcError {
     /// The transaction is already promised in that batch.
     #[error("{0}")]
     AlreadyPromised(String),
+    /// A rollup transaction names another chain than the rollup's L2 chain id.
+    #[error(
+        "rollup transaction {index} is for chain {got:?}, rollup {rollup_id} is chain {expected}"
+    )]
+    WrongL2ChainId {
+        /// Index in the bundle.
+        index: usize,
+        /// The rollup.
+        rollup_id: u64,
+        /// The rollup's L2 chain id.
+        expected: u64,
+        /// Chain id in the transaction.
+        got: Option<u64>,
+    },
+    /// A rollup transaction is not a signed L2 transaction the rollup can execute.
+    #[error("{0}")]
+    BadRollupTransaction(String),
     /// An L1 transaction names another chain.
     #[error("transaction {index} is for chain {got:?}, this L1 is {expected}")]
     WrongChainId {
@@ -83,12 +111,34 @@ pub enum RpcError {
     /// can move without its own transactions, so inclusion cannot be promised.
     #[error("sender {0} has code (contract or EIP-7702 delegation); inclusion cannot be promised")]
     SenderHasCode(String),
+    /// The sender is an EIP-7702 delegated account: code it does not control can move its
+    /// balance and nonce, so inclusion cannot be promised.
+    #[error("sender {sender} delegates to {delegate} (EIP-7702); inclusion cannot be promised")]
+    SenderDelegated {
+        /// The sender.
+        sender: String,
+        /// Its delegate.
+        delegate: String,
+    },
+    /// EIP-7702 set-code transactions are not promised: their authorizations can change
+    /// other accounts' code and so break other promises.
+    #[error("transaction {0} is an EIP-7702 set-code transaction; these are not promised")]
+    SetCodeUnsupported(usize),
+    /// The slot's blob capacity is promised away.
+    #[error("{0}")]
+    BlobsFull(String),
+    /// The priority fee is below the slot's current minimum (the congestion curve).
+    #[error("{0}")]
+    TipTooLow(String),
     /// Too many requests from this client or sender.
     #[error("rate limited: {0}")]
     RateLimited(String),
     /// No commitment with that request id.
     #[error("no commitment for request {0}")]
     CommitmentNotFound(String),
+    /// The execution client has not given a head yet, or cannot be read.
+    #[error("L1 execution state unavailable: {0}")]
+    ExecutionUnavailable(String),
     /// The journal failed; no promise can be made until the sidecar restarts.
     #[error("promises are suspended: the commitment journal failed")]
     JournalUnavailable,
@@ -105,21 +155,30 @@ impl RpcError {
             Self::Internal => -32603,
             Self::MalformedRequest(_) => 1001,
             Self::BadSignature(_) => 1002,
+            Self::UnsupportedCommitmentType(_) => 1003,
+            Self::WrongSlasher { .. } => 1004,
             Self::SlotNotOurs(_) => 1101,
             Self::PastDeadline { .. } => 1102,
             Self::OutOfWindow { .. } => 1103,
             Self::UnknownRollup(_) => 1201,
             Self::BatchFull(_) => 1202,
             Self::AlreadyPromised(_) => 1203,
+            Self::WrongL2ChainId { .. } => 1204,
+            Self::BadRollupTransaction(_) => 1205,
             Self::WrongChainId { .. } => 1301,
             Self::FeeTooLow(_) => 1302,
             Self::NonceMismatch(_) => 1303,
             Self::InsufficientBalance(_) => 1304,
             Self::SlotGasFull(_) => 1305,
             Self::SenderHasCode(_) => 1306,
+            Self::SenderDelegated { .. } => 1307,
+            Self::SetCodeUnsupported(_) => 1308,
+            Self::BlobsFull(_) => 1309,
+            Self::TipTooLow(_) => 1310,
             Self::RateLimited(_) => 1401,
             Self::CommitmentNotFound(_) => 1501,
             Self::JournalUnavailable => 1901,
+            Self::ExecutionUnavailable(_) => 1902,
         }
     }
 
@@ -130,14 +189,18 @@ impl RpcError {
             | Self::InvalidRequest(_)
             | Self::MethodNotFound(_)
             | Self::InvalidParams(_) => Rejection::BadRequest,
-            Self::Internal | Self::JournalUnavailable => Rejection::Internal,
+            Self::Internal | Self::JournalUnavailable | Self::ExecutionUnavailable(_) => {
+                Rejection::Internal
+            }
             Self::SlotNotOurs(_) | Self::PastDeadline { .. } | Self::OutOfWindow { .. } => {
                 Rejection::Slot
             }
-            Self::BatchFull(_) | Self::SlotGasFull(_) => Rejection::Capacity,
+            Self::BatchFull(_) | Self::SlotGasFull(_) | Self::BlobsFull(_) => Rejection::Capacity,
             Self::RateLimited(_) => Rejection::RateLimited,
             Self::MalformedRequest(_)
             | Self::BadSignature(_)
+            | Self::UnsupportedCommitmentType(_)
+            | Self::WrongSlasher { .. }
             | Self::UnknownRollup(_)
             | Self::AlreadyPromised(_)
             | Self::WrongChainId { .. }
@@ -145,6 +208,11 @@ impl RpcError {
             | Self::NonceMismatch(_)
             | Self::InsufficientBalance(_)
             | Self::SenderHasCode(_)
+            | Self::SenderDelegated { .. }
+            | Self::SetCodeUnsupported(_)
+            | Self::TipTooLow(_)
+            | Self::WrongL2ChainId { .. }
+            | Self::BadRollupTransaction(_)
             | Self::CommitmentNotFound(_) => Rejection::Invalid,
         }
     }
@@ -164,6 +232,7 @@ impl From<LedgerError> for RpcError {
             LedgerError::NonceMismatch { .. } => Self::NonceMismatch(text),
             LedgerError::InsufficientBalance { .. } => Self::InsufficientBalance(text),
             LedgerError::AlreadyPromised { .. } => Self::AlreadyPromised(text),
+            LedgerError::BlobsFull { .. } => Self::BlobsFull(text),
         }
     }
 }
@@ -185,6 +254,11 @@ mod tests {
             RpcError::Internal,
             RpcError::MalformedRequest(String::new()),
             RpcError::BadSignature(String::new()),
+            RpcError::UnsupportedCommitmentType(0),
+            RpcError::WrongSlasher {
+                expected: String::new(),
+                got: String::new(),
+            },
             RpcError::SlotNotOurs(0),
             RpcError::PastDeadline {
                 slot: 0,
@@ -204,6 +278,21 @@ mod tests {
             RpcError::InsufficientBalance(String::new()),
             RpcError::SlotGasFull(String::new()),
             RpcError::SenderHasCode(String::new()),
+            RpcError::SenderDelegated {
+                sender: String::new(),
+                delegate: String::new(),
+            },
+            RpcError::SetCodeUnsupported(0),
+            RpcError::BlobsFull(String::new()),
+            RpcError::TipTooLow(String::new()),
+            RpcError::WrongL2ChainId {
+                index: 0,
+                rollup_id: 0,
+                expected: 0,
+                got: None,
+            },
+            RpcError::BadRollupTransaction(String::new()),
+            RpcError::ExecutionUnavailable(String::new()),
             RpcError::RateLimited(String::new()),
             RpcError::CommitmentNotFound(String::new()),
             RpcError::JournalUnavailable,

@@ -52,6 +52,7 @@ pub fn router(service: Arc<Service>) -> Router {
         )
         .route("/health", get(|| async { "ok" }))
         .route("/ready", get(ready))
+        .merge(super::commitments_api::routes())
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(service)
 }
@@ -170,6 +171,11 @@ fn single_param<T: serde::de::DeserializeOwned>(params: Value) -> Result<T, RpcE
 
 async fn dispatch(service: &Service, method: &str, params: Value) -> Result<Value, RpcError> {
     match method {
+        "baton_requestInclusion" => {
+            let request: SignedRequest = single_param(params)?;
+            let signed = service.request_inclusion(&request).await?;
+            serde_json::to_value(signed).map_err(|_| RpcError::Internal)
+        }
         "baton_requestSequencing" => {
             let request: SignedRequest = single_param(params)?;
             let signed = service.request_sequencing(&request).await?;

@@ -81,6 +81,7 @@ async fn run_sequences_exactly_the_rollups_registered_in_the_inbox() {
     let slasher = Address::repeat_byte(0x5a);
     let config = Config {
         data_dir: dir.clone(),
+        journal: baton_sidecar::config::JournalBackend::File,
         rpc_addr: format!("127.0.0.1:{port}").parse().unwrap(),
         beacon_url,
         chain_id: 3_151_908,
@@ -89,16 +90,16 @@ async fn run_sequences_exactly_the_rollups_registered_in_the_inbox() {
         slasher,
         committer: CommitterKey(PrivateKeySigner::from_bytes(&B256::repeat_byte(0x44)).unwrap()),
         validators: vec![validator],
-        rollups: RollupSource::Inbox {
-            l1_rpc: anvil.endpoint(),
-            inbox: *inbox.address(),
-        },
+        l1_rpc: anvil.endpoint(),
+        head_poll_ms: 100,
+        rollups: RollupSource::Inbox(*inbox.address()),
         deadline_ms: 500,
         window_slots: 32,
         limits: Limits {
             gas_per_slot: 15_000_000,
             batch_max_txs: 16,
             batch_max_bytes: 100_000,
+            blobs_per_slot: 6,
         },
         fee_per_rollup_tx: U256::ZERO,
         base_tip_wei: 1,

@@ -4,5 +4,9 @@
 // Test code: a panic is a test failure with its location, which is what we want.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod beacon;
+mod failover;
 mod inbox;
+mod inclusion;
 mod sequencing;
+mod shared_journal;

@@ -1,7 +1,7 @@
 //! Rollup sequencing promises over JSON-RPC.
 
 use std::{
-    collections::HashSet,
+    collections::HashMap,
     path::{Path, PathBuf},
     sync::Arc,
 };
@@ -13,11 +13,12 @@ use baton_preconf::{
     SequencingRequest, SignedCommitment, Slot,
 };
 use baton_sidecar::{
+    execution::ExecutionState,
     journal::FileJournal,
     ledger::{Ledger, Limits},
     lookahead::{Duties, ManualClock},
     rpc::serve,
-    service::{Service, ServiceConfig},
+    service::{Parts, Service, ServiceConfig},
 };
 use serde_json::{Value, json};
 
@@ -67,7 +68,7 @@ async fn start_with_rates(
     // Slot 5 has just begun.
     let clock = Arc::new(ManualClock::new((GENESIS + 5 * 2) * 1000 + 100));
     let config = ServiceConfig {
-        chain,
+        chain: chain.clone(),
         domain: domain(),
         deadline_ms: 500,
         window_slots: 32,
@@ -79,12 +80,18 @@ async fn start_with_rates(
     let (service, _) = Service::new(
         config,
         committer(),
-        journal,
-        &entries,
-        Ledger::new(limits),
-        duties,
-        clock.clone(),
-        HashSet::from([RollupId(1), RollupId(2)]),
+        Parts {
+            journal: journal.into(),
+            entries,
+            ledger: Ledger::new(limits),
+            duties,
+            clock: clock.clone(),
+            rollups: HashMap::from([(RollupId(1), l2_chain_id(1)), (RollupId(2), l2_chain_id(2))]),
+            // Sequencing never reads L1 state; nothing listens here.
+            execution: Arc::new(
+                ExecutionState::connect("http://127.0.0.1:9", chain.clone()).unwrap(),
+            ),
+        },
     )
     .unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -102,7 +109,20 @@ fn limits() -> Limits {
         gas_per_slot: 15_000_000,
         batch_max_txs: 4,
         batch_max_bytes: 100_000,
+        blobs_per_slot: 6,
     }
+}
+
+/// The L2 chain id of test rollup `rollup`.
+pub(crate) const fn l2_chain_id(rollup: u64) -> u64 {
+    167_000 + rollup
+}
+
+/// A signed L2 transaction on `chain_id` whose calldata is `body`: distinct bodies give
+/// distinct transactions.
+pub(crate) fn l2_tx(chain_id: u64, body: &str) -> Bytes {
+    let sender = PrivateKeySigner::from_bytes(&B256::repeat_byte(0x12)).unwrap();
+    baton_sidecar::sample::call(&sender, chain_id, 0, body.as_bytes(), Default::default())
 }
 
 pub(crate) fn request(
@@ -111,13 +131,31 @@ pub(crate) fn request(
     wallet: &PrivateKeySigner,
     domain: &BatonDomain,
 ) -> Value {
+    let txs: Vec<(u64, Bytes)> = txs
+        .iter()
+        .map(|(rollup, body)| (*rollup, l2_tx(l2_chain_id(*rollup), body)))
+        .collect();
+    signed_sequencing_in(slot, &txs, wallet, domain)
+}
+
+/// A sequencing request for raw rollup transactions, signed by `wallet`.
+fn signed_sequencing(slot: u64, txs: &[(u64, Bytes)], wallet: &PrivateKeySigner) -> Value {
+    signed_sequencing_in(slot, txs, wallet, &domain())
+}
+
+fn signed_sequencing_in(
+    slot: u64,
+    txs: &[(u64, Bytes)],
+    wallet: &PrivateKeySigner,
+    domain: &BatonDomain,
+) -> Value {
     let request = Request::Sequencing(SequencingRequest {
         slot: Slot(slot),
         txs: txs
             .iter()
-            .map(|(rollup, body)| RollupTransaction {
+            .map(|(rollup, tx)| RollupTransaction {
                 rollup_id: RollupId(*rollup),
-                tx: Bytes::from(body.as_bytes().to_vec()),
+                tx: tx.clone(),
             })
             .collect(),
     });
@@ -271,6 +309,11 @@ async fn every_rule_rejects_with_its_code() {
         error_code(&sequence(&sidecar.url, request(10, &[(9, "x")], &wallet, &domain())).await),
         1201
     );
+    // Rollup transactions must be signed transactions of the rollup's own chain.
+    let not_a_tx = signed_sequencing(10, &[(1, Bytes::from_static(b"x"))], &wallet);
+    assert_eq!(error_code(&sequence(&sidecar.url, not_a_tx).await), 1205);
+    let wrong_chain = signed_sequencing(10, &[(1, l2_tx(l2_chain_id(2), "x"))], &wallet);
+    assert_eq!(error_code(&sequence(&sidecar.url, wrong_chain).await), 1204);
     // A wallet library refuses to sign these, so edit a signed request's JSON.
     let mut zero = request(10, &[(1, "x")], &wallet, &domain());
     zero["request"]["txs"][0]["rollupId"] = json!("0");
@@ -480,5 +523,114 @@ async fn fee_quotes_follow_the_curve_and_the_slot_rules() {
     );
     let slots = call(&sidecar.url, "baton_slots", json!([])).await;
     assert_eq!(slots["result"][0]["rollupTxFee"], "1000", "{slots}");
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[tokio::test]
+async fn commitments_api_aliases_wrap_the_same_promises() {
+    let dir = tempdir("fabric");
+    let sidecar = start(&dir, limits()).await;
+    let wallet = PrivateKeySigner::random();
+    let client = reqwest::Client::new();
+    let base = format!("{}/commitments/v0/gateway", sidecar.url);
+    let signed_request = request(10, &[(1, "fabric"), (2, "fabric")], &wallet, &domain());
+    let payload = Bytes::from(serde_json::to_vec(&signed_request).unwrap());
+    let body = |commitment_type: u64, slasher: Address| json!({ "commitment_type": commitment_type, "payload": payload, "slasher": slasher });
+    let slasher = domain().verifying_contract;
+
+    let answer = client
+        .post(format!("{base}/commitment"))
+        .json(&body(2, slasher))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200);
+    let wrapped: Value = answer.json().await.unwrap();
+    let inner: baton_preconf::Commitment = serde_json::from_slice(
+        &serde_json::from_value::<Bytes>(wrapped["commitment"]["payload"].clone()).unwrap(),
+    )
+    .unwrap();
+    let signature: Bytes = serde_json::from_value(wrapped["signature"].clone()).unwrap();
+    let signed = SignedCommitment {
+        commitment: inner,
+        signature: baton_preconf::EcdsaSignature::from_bytes(&signature).unwrap(),
+    };
+    let parsed: baton_preconf::SignedRequest = serde_json::from_value(signed_request).unwrap();
+    let request_id = parsed.request.id(&domain()).unwrap();
+    signed.verify_for(&domain(), request_id, Slot(10)).unwrap();
+    assert_eq!(wrapped["commitment"]["commitment_type"], 2);
+    assert_eq!(
+        wrapped["commitment"]["request_hash"],
+        json!(request_id),
+        "{wrapped}"
+    );
+    // The same promise, fetched both ways.
+    let fetched: Value = client
+        .get(format!("{base}/commitment/{request_id}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(fetched, wrapped);
+    let rpc = call(&sidecar.url, "baton_getCommitment", json!([request_id])).await;
+    assert_eq!(
+        rpc["result"]["commitment"],
+        serde_json::to_value(&signed).unwrap()
+    );
+
+    // Slots and fees.
+    let slots: Value = client
+        .get(format!("{base}/slots"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(slots["slots"][0]["slot"], 10, "{slots}");
+    assert_eq!(
+        slots["slots"][0]["offerings"][1],
+        json!({ "chain_id": l2_chain_id(1), "commitment_types": [2] })
+    );
+    let fee: Value = client
+        .post(format!("{base}/fee"))
+        .json(&body(2, slasher))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let quote: Value =
+        serde_json::from_slice(&serde_json::from_value::<Bytes>(fee["payload"].clone()).unwrap())
+            .unwrap();
+    assert_eq!(quote["rollupFee"], "2000", "{quote}");
+
+    // Refusals: HTTP status plus the documented code.
+    for (request_body, status, code) in [
+        (body(7, slasher), 400, 1003),
+        (body(1, slasher), 400, 1003),
+        (body(2, Address::repeat_byte(1)), 400, 1004),
+    ] {
+        let answer = client
+            .post(format!("{base}/commitment"))
+            .json(&request_body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), status);
+        assert_eq!(
+            error_code(&json!({ "error": answer.json::<Value>().await.unwrap() })),
+            code
+        );
+    }
+    let missing = client
+        .get(format!("{base}/commitment/{}", B256::ZERO))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
     std::fs::remove_dir_all(dir).unwrap();
 }

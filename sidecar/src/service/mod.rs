@@ -1,13 +1,18 @@
-//! Steps ①–③ for rollup sequencing: check the wallet's request, check the slot, reserve
-//! positions, make the promise durable, and only then sign it.
+//! Steps ①–③: check the wallet's request, check the slot, reserve what the promise takes
+//! (rollup positions in [`sequencing`], L1 gas, blobs, nonces and balance in
+//! [`inclusion`]), make the promise durable, and only then sign it.
 //!
 //! The order is the point: the ledger lock orders reservations, the journal receives them
-//! in that order ([`FileJournal::submit`] under the lock), the lock is released, and the
+//! in that order ([`Journal::submit`] under the lock), the lock is released, and the
 //! signature is made only after the journal reports the record durable. A crash at any
 //! point loses nothing a wallet holds: an unsigned, journaled promise is honoured anyway.
 
+mod inclusion;
+mod sequencing;
+
 use std::{
-    collections::{HashMap, HashSet},
+    collections::HashMap,
+    future::Future,
     net::IpAddr,
     sync::{
         Arc, Mutex,
@@ -19,13 +24,13 @@ use std::{
 use alloy_primitives::{Address, B256, U256};
 use alloy_signer_local::PrivateKeySigner;
 use baton_preconf::{
-    BatonDomain, BlsPublicKey, ChainSpec, Commitment, CommitmentKind, Placement, RollupId,
-    SignedCommitment, SignedRequest, Slot,
-    request::{CheckedBody, RequestError},
+    BatonDomain, BlsPublicKey, ChainSpec, RollupId, SignedCommitment, SignedRequest, Slot,
+    request::{CheckedRequest, RequestError},
 };
 
 use crate::{
-    journal::{FileJournal, JournalEntry, Reservation},
+    execution::ExecutionState,
+    journal::{Journal, JournalEntry},
     ledger::Ledger,
     lookahead::{Duties, SlotClock},
     metrics,
@@ -82,15 +87,35 @@ pub enum CommitmentStatus {
 pub struct Service {
     config: ServiceConfig,
     signer: PrivateKeySigner,
-    journal: FileJournal,
+    journal: Journal,
     ledger: Mutex<Ledger>,
     duties: Arc<Duties>,
     clock: Arc<dyn SlotClock>,
-    rollups: HashSet<RollupId>,
+    rollups: HashMap<RollupId, u64>,
+    execution: Arc<ExecutionState>,
     commitments: Mutex<HashMap<B256, SignedCommitment>>,
     journal_failed: AtomicBool,
     ip_limiter: RateLimiter<IpAddr>,
     wallet_limiter: RateLimiter<Address>,
+}
+
+/// What the service runs on, besides its configuration and key.
+#[derive(Debug)]
+pub struct Parts {
+    /// The journal, opened.
+    pub journal: Journal,
+    /// The entries it replayed.
+    pub entries: Vec<JournalEntry>,
+    /// Empty books with the slot capacity.
+    pub ledger: Ledger,
+    /// Our proposer duties.
+    pub duties: Arc<Duties>,
+    /// The clock.
+    pub clock: Arc<dyn SlotClock>,
+    /// Rollups sequenced, with their L2 chain ids.
+    pub rollups: HashMap<RollupId, u64>,
+    /// The L1 execution client and its head.
+    pub execution: Arc<ExecutionState>,
 }
 
 /// Everything restored from the journal at startup.
@@ -101,21 +126,24 @@ pub struct Restored {
 }
 
 impl Service {
-    /// Builds the service, replaying `entries` (from [`FileJournal::open`]) into the
+    /// Builds the service, replaying `parts.entries` (from [`crate::journal::FileJournal::open`] or [`crate::journal::RedisJournal::open`]) into the
     /// ledger and re-deriving every signature (deterministic, RFC 6979).
-    #[allow(clippy::too_many_arguments)]
     pub fn new(
         config: ServiceConfig,
         signer: PrivateKeySigner,
-        journal: FileJournal,
-        entries: &[JournalEntry],
-        mut ledger: Ledger,
-        duties: Arc<Duties>,
-        clock: Arc<dyn SlotClock>,
-        rollups: HashSet<RollupId>,
+        parts: Parts,
     ) -> Result<(Self, Restored), RpcError> {
+        let Parts {
+            journal,
+            entries,
+            mut ledger,
+            duties,
+            clock,
+            rollups,
+            execution,
+        } = parts;
         let mut commitments = HashMap::with_capacity(entries.len());
-        for entry in entries {
+        for entry in &entries {
             ledger.apply(entry);
             let signed = entry.commitment.clone().sign(&signer, &config.domain).map_err(|e| {
                 tracing::error!(error = %e, request_id = %entry.request_id(), "journaled promise cannot be re-signed");
@@ -138,6 +166,7 @@ impl Service {
             duties,
             clock,
             rollups,
+            execution,
             commitments: Mutex::new(commitments),
             journal_failed: AtomicBool::new(false),
         };
@@ -200,13 +229,13 @@ impl Service {
             .ok_or(RpcError::SlotNotOurs(slot.0))
     }
 
-    /// `baton_requestSequencing`: promise positions in one or several rollups' batches.
-    pub async fn request_sequencing(
+    /// Runs a promise request, recording its latency and outcome.
+    async fn measured(
         &self,
-        request: &SignedRequest,
+        inner: impl Future<Output = Result<SignedCommitment, RpcError>>,
     ) -> Result<SignedCommitment, RpcError> {
         let started = Instant::now();
-        let result = self.sequencing_inner(request).await;
+        let result = inner.await;
         metrics::record_request(started.elapsed());
         match &result {
             Ok(signed) => metrics::record_commitment(signed.commitment.kind),
@@ -215,10 +244,13 @@ impl Service {
         result
     }
 
-    async fn sequencing_inner(
+    /// The checks every promise request passes first: the journal works, the request
+    /// decodes and carries the wallet's signature, the wallet is within its rate, the
+    /// request is new, and the slot is ours and open. Returns the slot's validator.
+    fn check_request(
         &self,
         request: &SignedRequest,
-    ) -> Result<SignedCommitment, RpcError> {
+    ) -> Result<(CheckedRequest, BlsPublicKey), RpcError> {
         if !self.healthy() {
             return Err(RpcError::JournalUnavailable);
         }
@@ -235,53 +267,28 @@ impl Service {
                 checked.wallet
             )));
         }
-        let CheckedBody::Sequencing(txs) = checked.body else {
-            return Err(RpcError::InvalidParams(
-                "baton_requestSequencing takes a sequencing request".into(),
-            ));
-        };
-        let validator = self.check_slot(checked.slot)?;
-        if let Some((rollup, _, _)) = txs.iter().find(|(r, _, _)| !self.rollups.contains(r)) {
-            return Err(RpcError::UnknownRollup(rollup.0));
-        }
         if self.commitment(checked.id).is_some() {
             return Err(RpcError::AlreadyPromised(format!(
                 "request {} is already promised",
                 checked.id
             )));
         }
+        let validator = self.check_slot(checked.slot)?;
+        Ok((checked, validator))
+    }
 
-        let pending = {
+    /// Record before sign: `plan` checks and builds the journal entry under the ledger
+    /// lock (`Ok(None)`: the books moved under it, try again); the entry goes to the
+    /// journal in lock order, the books take it, and the signature is made only once the
+    /// journal reports it durable.
+    async fn promise(
+        &self,
+        plan: impl FnOnce(&Ledger) -> Result<Option<JournalEntry>, RpcError>,
+    ) -> Result<Option<SignedCommitment>, RpcError> {
+        let (pending, commitment) = {
             let mut ledger = self.ledger.lock().map_err(|_| RpcError::Internal)?;
-            let positions = ledger.plan_sequencing(checked.slot, &txs)?;
-            let commitment = Commitment {
-                kind: CommitmentKind::Sequencing,
-                slot: checked.slot,
-                validator_pubkey: validator,
-                committer: self.signer.address(),
-                request_id: checked.id,
-                fee: self.pricing().rollup_fee(txs.len()),
-                tx_hashes: vec![],
-                placements: txs
-                    .iter()
-                    .zip(&positions)
-                    .map(|((rollup_id, _, tx_hash), position)| Placement {
-                        rollup_id: *rollup_id,
-                        position: *position,
-                        tx_hash: *tx_hash,
-                    })
-                    .collect(),
-            };
-            let entry = JournalEntry {
-                commitment,
-                reservation: Reservation::Sequencing {
-                    placements: txs
-                        .iter()
-                        .zip(&positions)
-                        .map(|((r, raw, _), p)| (*r, *p, raw.clone()))
-                        .collect(),
-                },
-                wallet: checked.wallet,
+            let Some(entry) = plan(&ledger)? else {
+                return Ok(None);
             };
             let pending = self
                 .journal
@@ -290,12 +297,10 @@ impl Service {
             ledger.apply(&entry);
             (pending, entry.commitment)
         };
-        let (pending, commitment) = pending;
         pending
             .durable()
             .await
             .map_err(|e| self.journal_failure(&e))?;
-
         let signed = commitment
             .sign(&self.signer, &self.config.domain)
             .map_err(|e| {
@@ -305,14 +310,26 @@ impl Service {
         if let Ok(mut commitments) = self.commitments.lock() {
             commitments.insert(signed.commitment.request_id, signed.clone());
         }
-        tracing::debug!(slot = signed.commitment.slot.0, request_id = %signed.commitment.request_id, "sequencing promise signed");
-        Ok(signed)
+        tracing::debug!(slot = signed.commitment.slot.0, request_id = %signed.commitment.request_id, kind = ?signed.commitment.kind, "promise signed");
+        Ok(Some(signed))
+    }
+
+    /// A new execution head: slots up to it leave the books.
+    pub fn on_head(&self, head: crate::execution::Head) {
+        if let Ok(mut ledger) = self.ledger.lock() {
+            ledger.on_head(head.number, head.slot);
+        }
     }
 
     fn journal_failure(&self, e: &crate::journal::JournalError) -> RpcError {
         tracing::error!(error = %e, "journal failure: suspending promises until restart");
         self.journal_failed.store(true, Ordering::SeqCst);
         RpcError::JournalUnavailable
+    }
+
+    /// The L2 chain ids of the rollups sequenced.
+    pub fn l2_chain_ids(&self) -> Vec<u64> {
+        self.rollups.values().copied().collect()
     }
 
     /// L1 gas promisable per slot.

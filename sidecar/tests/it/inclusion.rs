@@ -1,0 +1,562 @@
+//! L1 inclusion promises against a real anvil L1: the sidecar reads the head and the
+//! senders' accounts from it, projects fees to the slot, and accounts for every pending
+//! promise's nonce and spend across slots.
+
+use std::{collections::HashMap, path::Path, sync::Arc};
+
+use alloy::{
+    consensus::{EthereumTxEnvelope, SignableTransaction, TxEip4844, TxEip7702},
+    eips::{Encodable2718, eip7702::Authorization},
+    primitives::{Address, B256, Bytes, U256},
+    providers::{Provider, ProviderBuilder, ext::AnvilApi},
+    signers::SignerSync,
+};
+use alloy_signer_local::PrivateKeySigner;
+use baton_preconf::{
+    BatonDomain, BlsSecretKey, ChainSpec, CommitmentKind, InclusionRequest, Request,
+    SignedCommitment, Slot,
+};
+use baton_sidecar::{
+    execution::ExecutionState,
+    journal::FileJournal,
+    ledger::{Ledger, Limits},
+    lookahead::{Duties, ManualClock},
+    rpc::serve,
+    sample::{self, Fees},
+    service::{Parts, Service, ServiceConfig},
+};
+use baton_toolchain::{Anvil, AnvilOptions};
+use serde_json::{Value, json};
+
+use crate::sequencing::{call, error_code};
+
+const GENESIS: u64 = 1_700_000_000;
+/// Anvil's genesis block is in this slot.
+const HEAD_SLOT: u64 = 100;
+/// Our slots.
+const OURS: [u64; 3] = [103, 104, 105];
+const GAS_PER_SLOT: u64 = 1_000_000;
+
+struct Fixture {
+    url: String,
+    dir: std::path::PathBuf,
+    anvil: Anvil,
+    service: Arc<Service>,
+    execution: Arc<ExecutionState>,
+    server: Server,
+}
+
+/// The serving task, stopped when dropped.
+struct Server(tokio::task::JoinHandle<()>);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+fn domain(chain_id: u64) -> BatonDomain {
+    BatonDomain {
+        chain_id,
+        verifying_contract: Address::repeat_byte(0x5a),
+    }
+}
+
+fn committer() -> PrivateKeySigner {
+    PrivateKeySigner::from_bytes(&B256::repeat_byte(0x44)).unwrap()
+}
+
+async fn start(dir: &Path) -> Fixture {
+    let anvil = Anvil::spawn(&AnvilOptions {
+        genesis_timestamp: Some(GENESIS + HEAD_SLOT * 2),
+        // Blocks only when the test mines one, at the timestamp of the slot it names.
+        extra_args: vec!["--no-mining".into()],
+        ..AnvilOptions::default()
+    })
+    .unwrap();
+    serve_on(dir, anvil).await
+}
+
+/// A sidecar over `dir`'s journal reading `anvil`.
+async fn serve_on(dir: &Path, anvil: Anvil) -> Fixture {
+    let chain = ChainSpec::devnet(anvil.chain_id(), GENESIS);
+    let execution = Arc::new(ExecutionState::connect(&anvil.endpoint(), chain.clone()).unwrap());
+    let (journal, entries) = FileJournal::open(dir).unwrap();
+    let duties = Arc::new(Duties::default());
+    let validator = BlsSecretKey::from_ikm(&[7; 32]).unwrap().public_key();
+    for slot in OURS {
+        duties.insert(Slot(slot), validator);
+    }
+    let clock = Arc::new(ManualClock::new((GENESIS + HEAD_SLOT * 2 + 1) * 1000));
+    let config = ServiceConfig {
+        chain: chain.clone(),
+        domain: domain(anvil.chain_id()),
+        deadline_ms: 500,
+        window_slots: 32,
+        fee_per_rollup_tx: U256::ZERO,
+        base_tip_wei: 1_000_000_000,
+        rate_per_ip: (0, 0),
+        rate_per_wallet: (0, 0),
+    };
+    let (service, _) = Service::new(
+        config,
+        committer(),
+        Parts {
+            journal: journal.into(),
+            entries,
+            ledger: Ledger::new(Limits {
+                gas_per_slot: GAS_PER_SLOT,
+                batch_max_txs: 16,
+                batch_max_bytes: 100_000,
+                blobs_per_slot: 6,
+            }),
+            duties,
+            clock,
+            rollups: HashMap::new(),
+            execution: execution.clone(),
+        },
+    )
+    .unwrap();
+    let service = Arc::new(service);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let served = service.clone();
+    let server = Server(tokio::spawn(async move {
+        serve(listener, served, std::future::pending())
+            .await
+            .unwrap();
+    }));
+    let fixture = Fixture {
+        url,
+        dir: dir.to_owned(),
+        anvil,
+        service,
+        execution,
+        server,
+    };
+    fixture.sync().await;
+    fixture
+}
+
+impl Fixture {
+    /// Stops the sidecar (its journal stays) and starts a new one on the same L1.
+    async fn restart(self) -> Self {
+        let Self {
+            dir, anvil, server, ..
+        } = self;
+        drop(server);
+        serve_on(&dir, anvil).await
+    }
+
+    fn provider(&self) -> impl Provider + AnvilApi<alloy::network::Ethereum> {
+        ProviderBuilder::new().connect_http(self.anvil.endpoint().parse().unwrap())
+    }
+
+    /// Reads the head as the sidecar's follower does.
+    async fn sync(&self) {
+        if let Some(head) = self.execution.refresh().await.unwrap() {
+            self.service.on_head(head);
+        }
+    }
+
+    async fn fund(&self, who: Address, wei: u128) {
+        self.provider()
+            .anvil_set_balance(who, U256::from(wei))
+            .await
+            .unwrap();
+    }
+
+    /// Mines a block proposed in `slot` and lets the sidecar see it.
+    async fn mine_in(&self, slot: u64) {
+        let provider = self.provider();
+        provider
+            .anvil_set_next_block_timestamp(GENESIS + slot * 2)
+            .await
+            .unwrap();
+        provider.anvil_mine(Some(1), None).await.unwrap();
+        self.sync().await;
+    }
+
+    fn chain_id(&self) -> u64 {
+        self.anvil.chain_id()
+    }
+
+    /// A signed inclusion request for `txs` into `slot`.
+    fn request(&self, slot: u64, txs: Vec<Bytes>, wallet: &PrivateKeySigner) -> Value {
+        let request = Request::Inclusion(InclusionRequest {
+            slot: Slot(slot),
+            txs,
+        });
+        serde_json::to_value(request.sign(wallet, &domain(self.chain_id())).unwrap()).unwrap()
+    }
+
+    async fn include(&self, slot: u64, txs: Vec<Bytes>, wallet: &PrivateKeySigner) -> Value {
+        call(
+            &self.url,
+            "baton_requestInclusion",
+            json!([self.request(slot, txs, wallet)]),
+        )
+        .await
+    }
+
+    async fn promised(
+        &self,
+        slot: u64,
+        txs: Vec<Bytes>,
+        wallet: &PrivateKeySigner,
+    ) -> SignedCommitment {
+        let answer = self.include(slot, txs, wallet).await;
+        serde_json::from_value(answer["result"].clone())
+            .unwrap_or_else(|e| panic!("no promise ({e}): {answer}"))
+    }
+
+    /// A transfer from `from` with `nonce` and the default fees (21k gas, 100 gwei cap).
+    fn tx(&self, from: &PrivateKeySigner, nonce: u64) -> Bytes {
+        sample::call(from, self.chain_id(), nonce, &[], transfer_fees())
+    }
+}
+
+fn transfer_fees() -> Fees {
+    Fees {
+        gas_limit: 21_000,
+        ..Fees::default()
+    }
+}
+
+/// What one default transfer may cost at most.
+fn max_cost() -> u128 {
+    let fees = transfer_fees();
+    u128::from(fees.gas_limit) * fees.max_fee_per_gas
+}
+
+fn tempdir(name: &str) -> std::path::PathBuf {
+    let dir =
+        std::env::temp_dir().join(format!("baton-sidecar-it-l1-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+#[tokio::test]
+async fn promises_are_verifiable_and_land_with_the_head() {
+    let dir = tempdir("ok");
+    let l1 = start(&dir).await;
+    let alice = PrivateKeySigner::random();
+    l1.fund(alice.address(), 10 * max_cost()).await;
+    l1.mine_in(HEAD_SLOT + 1).await;
+
+    let txs = vec![l1.tx(&alice, 0), l1.tx(&alice, 1)];
+    let params = l1.request(103, txs.clone(), &alice);
+    let parsed: baton_preconf::SignedRequest = serde_json::from_value(params.clone()).unwrap();
+    let request_id = parsed.request.id(&domain(l1.chain_id())).unwrap();
+    let answer = call(&l1.url, "baton_requestInclusion", json!([params])).await;
+    let signed: SignedCommitment = serde_json::from_value(answer["result"].clone())
+        .unwrap_or_else(|e| panic!("{e}: {answer}"));
+    signed
+        .verify_for(&domain(l1.chain_id()), request_id, Slot(103))
+        .unwrap();
+    assert_eq!(signed.commitment.kind, CommitmentKind::Inclusion);
+    assert_eq!(
+        signed.commitment.tx_hashes,
+        txs.iter()
+            .map(alloy::primitives::keccak256)
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(signed.commitment.committer, committer().address());
+
+    // The slot's gas is taken: the quote shows it.
+    let quote = call(
+        &l1.url,
+        "baton_fee",
+        json!([{ "slot": "103", "gas": "21000" }]),
+    )
+    .await;
+    assert_eq!(
+        quote["result"]["l1GasLeft"],
+        (GAS_PER_SLOT - 42_000).to_string()
+    );
+
+    // The transactions land in slot 103's block; the books let go of the slot, and the
+    // next promise starts from the nonce the chain now shows.
+    let provider = l1.provider();
+    for raw in &txs {
+        let _pending = provider.send_raw_transaction(raw).await.unwrap();
+    }
+    l1.mine_in(103).await;
+    let receipt = provider
+        .get_transaction_receipt(signed.commitment.tx_hashes[1])
+        .await
+        .unwrap()
+        .expect("the promised transaction landed");
+    assert!(receipt.status());
+    assert_eq!(
+        error_code(&l1.include(104, vec![l1.tx(&alice, 1)], &alice).await),
+        1303,
+        "nonce 1 is spent on chain"
+    );
+    l1.promised(104, vec![l1.tx(&alice, 2)], &alice).await;
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[tokio::test]
+async fn nonces_and_balances_count_every_pending_promise_across_slots() {
+    let dir = tempdir("accounting");
+    let l1 = start(&dir).await;
+    let alice = PrivateKeySigner::random();
+    // Enough for three transfers at their caps, not four.
+    l1.fund(alice.address(), 3 * max_cost() + 1).await;
+    l1.mine_in(HEAD_SLOT + 1).await;
+
+    l1.promised(103, vec![l1.tx(&alice, 0)], &alice).await;
+    // The next promise, in a later slot, must take the next nonce.
+    assert_eq!(
+        error_code(&l1.include(104, vec![l1.tx(&alice, 0)], &alice).await),
+        1303
+    );
+    assert_eq!(
+        error_code(&l1.include(104, vec![l1.tx(&alice, 2)], &alice).await),
+        1303,
+        "no gaps"
+    );
+    l1.promised(104, vec![l1.tx(&alice, 1)], &alice).await;
+    l1.promised(105, vec![l1.tx(&alice, 2)], &alice).await;
+    // A fourth would overdraw: the balance covers the three pending promises only.
+    assert_eq!(
+        error_code(&l1.include(105, vec![l1.tx(&alice, 3)], &alice).await),
+        1304
+    );
+
+    // Slot 103 is missed (an empty block there): its promise is no longer pending, so its
+    // spend is free again, but the later promises still hold nonces 1 and 2.
+    l1.mine_in(103).await;
+    assert_eq!(
+        error_code(&l1.include(104, vec![l1.tx(&alice, 2)], &alice).await),
+        1303
+    );
+    l1.promised(105, vec![l1.tx(&alice, 3)], &alice).await;
+
+    // A restart replays the books from the journal: the same rules hold.
+    let l1 = l1.restart().await;
+    assert_eq!(
+        error_code(&l1.include(105, vec![l1.tx(&alice, 3)], &alice).await),
+        1203,
+        "the promise itself survived the restart"
+    );
+    assert_eq!(
+        error_code(&l1.include(104, vec![l1.tx(&alice, 3)], &alice).await),
+        1303,
+        "nonce 3 stays promised across the restart"
+    );
+    assert_eq!(
+        error_code(&l1.include(105, vec![l1.tx(&alice, 4)], &alice).await),
+        1304,
+        "and so does its spend"
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[tokio::test]
+async fn every_inclusion_rule_rejects_with_its_code() {
+    let dir = tempdir("rules");
+    let l1 = start(&dir).await;
+    let alice = PrivateKeySigner::random();
+    l1.fund(alice.address(), 100 * max_cost()).await;
+    l1.mine_in(HEAD_SLOT + 1).await;
+    let provider = l1.provider();
+
+    // 1301: another chain.
+    let other_chain = sample::call(&alice, 1, 0, &[], transfer_fees());
+    assert_eq!(
+        error_code(&l1.include(103, vec![other_chain], &alice).await),
+        1301
+    );
+    // 1302: a fee cap below slot 103's worst-case base fee (head's next base fee, then up
+    // an eighth per block for two more blocks).
+    let head = l1.execution.head().unwrap();
+    let worst = head.max_base_fee_at(Slot(103));
+    assert!(worst > u128::from(head.next_base_fee), "projection rises");
+    let cheap = sample::call(
+        &alice,
+        l1.chain_id(),
+        0,
+        &[],
+        Fees {
+            gas_limit: 21_000,
+            max_fee_per_gas: worst - 1,
+            max_priority_fee_per_gas: 0,
+        },
+    );
+    assert_eq!(
+        error_code(&l1.include(103, vec![cheap], &alice).await),
+        1302
+    );
+    // 1310: the cap covers the base fee, but the tip is below the curve's minimum.
+    let stingy = sample::call(
+        &alice,
+        l1.chain_id(),
+        0,
+        &[],
+        Fees {
+            gas_limit: 21_000,
+            max_fee_per_gas: 100_000_000_000,
+            max_priority_fee_per_gas: 1,
+        },
+    );
+    assert_eq!(
+        error_code(&l1.include(103, vec![stingy], &alice).await),
+        1310
+    );
+    // 1305: more gas than the slot sells.
+    let huge = sample::call(
+        &alice,
+        l1.chain_id(),
+        0,
+        &[],
+        Fees {
+            gas_limit: GAS_PER_SLOT + 1,
+            ..Fees::default()
+        },
+    );
+    assert_eq!(error_code(&l1.include(103, vec![huge], &alice).await), 1305);
+    // 1001: below intrinsic gas.
+    let tiny = sample::call(
+        &alice,
+        l1.chain_id(),
+        0,
+        &[],
+        Fees {
+            gas_limit: 20_999,
+            ..Fees::default()
+        },
+    );
+    assert_eq!(error_code(&l1.include(103, vec![tiny], &alice).await), 1001);
+
+    // 1306: a contract sender; 1307: an EIP-7702 delegated sender.
+    let contract = PrivateKeySigner::random();
+    let delegated = PrivateKeySigner::random();
+    for who in [&contract, &delegated] {
+        l1.fund(who.address(), 100 * max_cost()).await;
+    }
+    provider
+        .anvil_set_code(contract.address(), Bytes::from_static(&[0x60, 0x00, 0x00]))
+        .await
+        .unwrap();
+    let mut designator = vec![0xef, 0x01, 0x00];
+    designator.extend_from_slice(Address::repeat_byte(0x77).as_slice());
+    provider
+        .anvil_set_code(delegated.address(), Bytes::from(designator))
+        .await
+        .unwrap();
+    l1.mine_in(HEAD_SLOT + 2).await;
+    assert_eq!(
+        error_code(&l1.include(103, vec![l1.tx(&contract, 0)], &contract).await),
+        1306
+    );
+    assert_eq!(
+        error_code(
+            &l1.include(103, vec![l1.tx(&delegated, 0)], &delegated)
+                .await
+        ),
+        1307
+    );
+
+    // 1308: a set-code transaction.
+    let authorization = Authorization {
+        chain_id: U256::from(l1.chain_id()),
+        address: Address::repeat_byte(0x77),
+        nonce: 1,
+    };
+    let auth_sig = alice
+        .sign_hash_sync(&authorization.signature_hash())
+        .unwrap();
+    let set_code = TxEip7702 {
+        chain_id: l1.chain_id(),
+        nonce: 0,
+        gas_limit: 100_000,
+        max_fee_per_gas: 100_000_000_000,
+        max_priority_fee_per_gas: 2_000_000_000,
+        to: Address::repeat_byte(0x33),
+        authorization_list: vec![authorization.into_signed(auth_sig)],
+        ..Default::default()
+    };
+    let sig = alice.sign_hash_sync(&set_code.signature_hash()).unwrap();
+    let envelope: EthereumTxEnvelope<TxEip4844> = set_code.into_signed(sig).into();
+    assert_eq!(
+        error_code(
+            &l1.include(103, vec![envelope.encoded_2718().into()], &alice)
+                .await
+        ),
+        1308
+    );
+
+    // 1101/1102/1103: slot rules apply as for sequencing.
+    assert_eq!(
+        error_code(&l1.include(106, vec![l1.tx(&alice, 0)], &alice).await),
+        1101
+    );
+    assert_eq!(
+        error_code(&l1.include(200, vec![l1.tx(&alice, 0)], &alice).await),
+        1103
+    );
+
+    // Nothing above reserved anything: the first valid promise takes nonce 0 and the whole
+    // slot is free.
+    l1.promised(103, vec![l1.tx(&alice, 0)], &alice).await;
+    let quote = call(&l1.url, "baton_fee", json!([{ "slot": "103" }])).await;
+    assert_eq!(
+        quote["result"]["l1GasLeft"],
+        (GAS_PER_SLOT - 21_000).to_string()
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[tokio::test]
+async fn no_head_means_no_inclusion_promise() {
+    let dir = tempdir("nohead");
+    let l1 = start(&dir).await;
+    let alice = PrivateKeySigner::random();
+    // A sidecar whose execution client is gone: it answers 1902, never a blind promise.
+    let chain = ChainSpec::devnet(l1.chain_id(), GENESIS);
+    let dead = Arc::new(ExecutionState::connect("http://127.0.0.1:9", chain).unwrap());
+    assert!(dead.refresh().await.is_err());
+    let dead_dir = tempdir("nohead-dead");
+    let (journal, entries) = FileJournal::open(&dead_dir).unwrap();
+    let duties = Arc::new(Duties::default());
+    duties.insert(
+        Slot(103),
+        BlsSecretKey::from_ikm(&[7; 32]).unwrap().public_key(),
+    );
+    let (service, _) = Service::new(
+        ServiceConfig {
+            chain: ChainSpec::devnet(l1.chain_id(), GENESIS),
+            domain: domain(l1.chain_id()),
+            deadline_ms: 500,
+            window_slots: 32,
+            fee_per_rollup_tx: U256::ZERO,
+            base_tip_wei: 1,
+            rate_per_ip: (0, 0),
+            rate_per_wallet: (0, 0),
+        },
+        committer(),
+        Parts {
+            journal: journal.into(),
+            entries,
+            ledger: Ledger::new(Limits {
+                gas_per_slot: GAS_PER_SLOT,
+                batch_max_txs: 1,
+                batch_max_bytes: 1,
+                blobs_per_slot: 0,
+            }),
+            duties,
+            clock: Arc::new(ManualClock::new((GENESIS + HEAD_SLOT * 2 + 1) * 1000)),
+            rollups: HashMap::new(),
+            execution: dead,
+        },
+    )
+    .unwrap();
+    let request: baton_preconf::SignedRequest =
+        serde_json::from_value(l1.request(103, vec![l1.tx(&alice, 0)], &alice)).unwrap();
+    let refused = service.request_inclusion(&request).await.unwrap_err();
+    assert_eq!(refused.code(), 1902, "{refused}");
+    std::fs::remove_dir_all(dir).unwrap();
+    std::fs::remove_dir_all(dead_dir).unwrap();
+}

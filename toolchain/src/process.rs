@@ -207,6 +207,12 @@ impl Redis {
         Self::spawn_with(&["--save", "", "--appendonly", "no"])
     }
 
+    /// Starts an empty, non-persistent `redis-server` on `port` (a restart where the
+    /// previous one listened: clients configured with its URL reconnect to this one).
+    pub fn spawn_on_port(port: u16) -> Result<Self, SpawnError> {
+        Self::spawn_at(Some(port), &["--save", "", "--appendonly", "no"])
+    }
+
     /// Starts `redis-server` that fsyncs every write to an append-only file in `dir`
     /// (`appendonly yes`, `appendfsync always`): a reply means the write is on disk.
     pub fn spawn_durable(dir: &std::path::Path) -> Result<Self, SpawnError> {
@@ -224,12 +230,19 @@ impl Redis {
     }
 
     fn spawn_with(persistence: &[&str]) -> Result<Self, SpawnError> {
+        Self::spawn_at(None, persistence)
+    }
+
+    fn spawn_at(port: Option<u16>, persistence: &[&str]) -> Result<Self, SpawnError> {
         let path = locate(Tool::RedisServer)?;
-        let port = free_port().map_err(|source| SpawnError::Start {
-            tool: Tool::RedisServer,
-            path: path.clone(),
-            source,
-        })?;
+        let port = match port {
+            Some(port) => port,
+            None => free_port().map_err(|source| SpawnError::Start {
+                tool: Tool::RedisServer,
+                path: path.clone(),
+                source,
+            })?,
+        };
         let mut command = Command::new(&path);
         command
             .args(["--bind", "127.0.0.1", "--port", &port.to_string()])
@@ -249,5 +262,10 @@ impl Redis {
     /// The `redis://` URL.
     pub fn url(&self) -> String {
         format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    /// The port it listens on.
+    pub const fn port(&self) -> u16 {
+        self.port
     }
 }

@@ -138,7 +138,12 @@ pub async fn fetch(
     if bytes.len() > MAX_ANSWER_BYTES {
         return Err("answer too large".to_owned());
     }
-    let answers: Vec<RpcAnswer> = serde_json::from_slice(&bytes).map_err(|e| e.to_string())?;
+    parse(&bytes, url, now_ms)
+}
+
+/// Reads the answers to the `baton_version` + `baton_slots` batch.
+fn parse(bytes: &[u8], url: &str, now_ms: u64) -> Result<SidecarOffers, String> {
+    let answers: Vec<RpcAnswer> = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
     let result = |id: u64| {
         answers
             .iter()
@@ -187,5 +192,74 @@ pub async fn follow(
                 Err(error) => tracing::warn!(%url, %error, "cannot read a sidecar's offers"),
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use baton_preconf::ChainSpec;
+
+    use super::*;
+    use crate::{
+        beacon::ProposerDuty,
+        clock::ManualClock,
+        config::{RelayKey, Timing},
+        sim,
+    };
+
+    #[test]
+    fn offers_are_listed_under_the_slots_their_proposer_proposes() {
+        let (ours, theirs) = (sim::bls_key(1).public_key(), sim::bls_key(2).public_key());
+        let answer = json!([
+            { "jsonrpc": "2.0", "id": 2, "result": [
+                { "slot": "10", "validatorPubkey": ours, "l1GasLeft": "15000000",
+                  "minPriorityFeePerGas": "1000000000", "rollupTxFee": "0" },
+                { "slot": "11", "validatorPubkey": ours, "l1GasLeft": "0",
+                  "minPriorityFeePerGas": null, "rollupTxFee": "5" }
+            ]},
+            { "jsonrpc": "2.0", "id": 1, "result": { "version": "0.1.0",
+              "committer": "0x00000000000000000000000000000000000000c0", "chainId": "1",
+              "slasher": "0x0000000000000000000000000000000000000001" } }
+        ]);
+        let offers = parse(answer.to_string().as_bytes(), "http://sidecar", 5).unwrap();
+        assert_eq!(offers.offers.len(), 2);
+        assert!(parse(b"[]", "http://x", 0).is_err());
+        assert!(parse(b"{", "http://x", 0).is_err());
+
+        let chain = ChainSpec::devnet(1, 0);
+        let relay = Relay::new(
+            chain,
+            Timing::default(),
+            RelayKey(Arc::new(sim::bls_key(9))),
+            Arc::new(ManualClock::new(0)),
+            None,
+        );
+        for (slot, pubkey) in [(10, ours), (11, theirs), (12, ours)] {
+            relay.add_duty(ProposerDuty {
+                pubkey,
+                validator_index: slot,
+                slot: Slot(slot),
+            });
+        }
+        let market = Market::default();
+        market.update(offers);
+        let lookahead = market.lookahead(&relay, Slot(10), Slot(12));
+        assert_eq!(lookahead.as_array().unwrap().len(), 3);
+        assert_eq!(lookahead[0]["sidecars"][0]["url"], "http://sidecar");
+        assert_eq!(
+            lookahead[0]["sidecars"][0]["minPriorityFeePerGas"],
+            "1000000000"
+        );
+        assert_eq!(
+            lookahead[0]["sidecars"][0]["committer"],
+            "0x00000000000000000000000000000000000000c0"
+        );
+        assert!(
+            lookahead[1]["sidecars"].as_array().unwrap().is_empty(),
+            "slot 11 is proposed by another validator than the sidecar claims"
+        );
+        assert!(lookahead[2]["sidecars"].as_array().unwrap().is_empty());
     }
 }

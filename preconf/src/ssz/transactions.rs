@@ -68,7 +68,10 @@ fn top(levels: &[Vec<B256>], depth: usize) -> B256 {
 /// The leaf of one transaction: `hash_tree_root(ByteList[2^30](tx))`. Type-3
 /// transactions are hashed in canonical form (no blobs), as they appear in the payload.
 pub fn transaction_leaf(tx: &[u8]) -> B256 {
-    let chunks: Vec<B256> = tx
+    let zero = zero_hashes();
+    // Reduce the chunks level by level in one buffer (a relay hashes every transaction
+    // of every block it is sent), then climb the all-zero rest of the tree.
+    let mut level: Vec<B256> = tx
         .chunks(32)
         .map(|c| {
             let mut chunk = [0u8; 32];
@@ -76,9 +79,32 @@ pub fn transaction_leaf(tx: &[u8]) -> B256 {
             B256::from(chunk)
         })
         .collect();
-    // Only the spine to the top is needed: merkleize level by level, no storage.
-    let root = top(&merkleize_levels(chunks, TX_BYTES_DEPTH), TX_BYTES_DEPTH);
-    sha256_pair(&root, &length_chunk(tx.len() as u64))
+    let mut depth = 0;
+    while level.len() > 1 {
+        let len = level.len();
+        for i in 0..len.div_ceil(2) {
+            let right = if 2 * i + 1 < len {
+                level[2 * i + 1]
+            } else {
+                zero[depth]
+            };
+            level[i] = sha256_pair(&level[2 * i], &right);
+        }
+        level.truncate(len.div_ceil(2));
+        depth += 1;
+    }
+    let mut node = match level.first() {
+        Some(node) => *node,
+        None => {
+            depth = TX_BYTES_DEPTH;
+            zero[TX_BYTES_DEPTH]
+        }
+    };
+    while depth < TX_BYTES_DEPTH {
+        node = sha256_pair(&node, &zero[depth]);
+        depth += 1;
+    }
+    sha256_pair(&node, &length_chunk(tx.len() as u64))
 }
 
 /// The Merkle tree of a payload's transactions.
@@ -181,6 +207,16 @@ mod tests {
         for n in [0usize, 1, 2, 3, 5, 17] {
             let txs: Vec<Vec<u8>> = (0..n).map(|i| vec![i as u8; 1 + i * 37]).collect();
             assert_eq!(transactions_root(&txs).unwrap(), ssz_root(&txs), "n = {n}");
+        }
+    }
+
+    #[test]
+    fn leaf_matches_ssz_rs_at_chunk_boundaries() {
+        for len in [0usize, 1, 31, 32, 33, 64, 65, 96, 1000, 4096] {
+            let tx: Vec<u8> = (0..len).map(|i| (i * 7) as u8).collect();
+            let mut list = SszTx::try_from(tx.clone()).unwrap();
+            let expected = B256::from_slice(list.hash_tree_root().unwrap().as_ref());
+            assert_eq!(transaction_leaf(&tx), expected, "len {len}");
         }
     }
 

@@ -9,6 +9,7 @@ use baton_preconf::{
     Epoch,
     ssz::{BeaconJson, InclusionMultiProof, SubmitBlockRequestElectra},
 };
+use serde::Deserialize;
 use serde_json::{Value, json};
 use tracing::instrument;
 
@@ -94,8 +95,8 @@ pub(crate) async fn submit_block_with_proofs(
         .ok_or_else(|| RelayError::MalformedJson {
             reason: "proofs: missing".to_owned(),
         })?;
-    let proofs: InclusionMultiProof =
-        serde_json::from_value(proofs.clone()).map_err(|e| RelayError::MalformedJson {
+    let proofs =
+        InclusionMultiProof::deserialize(proofs).map_err(|e| RelayError::MalformedJson {
             reason: format!("proofs: {e}"),
         })?;
     run_submission(

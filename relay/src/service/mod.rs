@@ -38,6 +38,7 @@ use crate::{
         auction::{Auction, Payloads},
         constraints::ConstraintStore,
         history::History,
+        leaves::LeafCache,
         registrations::Registrations,
         schedule::{Duties, Heads},
     },
@@ -65,6 +66,8 @@ pub struct Relay {
     pub payloads: Payloads,
     /// What the data API reports.
     pub history: History,
+    /// SSZ leaves of transactions already seen.
+    pub leaves: LeafCache,
     blocked: RwLock<HashSet<BlsPublicKey>>,
     beacon: Option<BeaconClient>,
     sink: OnceLock<mpsc::Sender<SharedEvent>>,
@@ -96,6 +99,7 @@ impl Relay {
             auction: Auction::default(),
             payloads: Payloads::default(),
             history: History::default(),
+            leaves: LeafCache::default(),
             blocked: RwLock::new(HashSet::new()),
             beacon,
             sink: OnceLock::new(),

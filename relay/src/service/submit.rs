@@ -199,29 +199,14 @@ impl Relay {
             });
         }
 
-        // The expensive part: signature on one thread, hashing on this one.
+        // The expensive part, on two threads: the signature and the execution block hash
+        // on one; the SSZ transactions tree and the constraint proof on this one.
         let genesis_fork_version = self.chain.genesis_fork_version;
-        let (signature, hashed) = std::thread::scope(|scope| {
-            let signature = scope.spawn(|| request.verify(genesis_fork_version));
-            let hashed = (|| -> Result<B256, RelayError> {
-                let tree = TransactionsTree::new(&payload.transactions).ok_or_else(|| {
-                    RelayError::PayloadMismatch {
-                        field: "transactions",
-                        expected: "at most 2^20".into(),
-                        got: payload.transactions.len().to_string(),
-                    }
-                })?;
-                if let Some(proofs) = &proofs
-                    && !constrained.is_empty()
-                {
-                    let leaves: Vec<(B256, B256)> =
-                        constrained.iter().map(|c| (c.hash, c.leaf)).collect();
-                    proofs.verify_leaves(tree.root(), &leaves).map_err(|e| {
-                        RelayError::BadProof {
-                            reason: e.to_string(),
-                        }
-                    })?;
-                }
+        let (signed_and_hashed, transactions_root) = std::thread::scope(|scope| {
+            let other = scope.spawn(|| -> Result<(), RelayError> {
+                request
+                    .verify(genesis_fork_version)
+                    .map_err(|_| RelayError::BuilderSignature)?;
                 let computed = execution_block_hash(
                     payload,
                     head.parent_beacon_block_root,
@@ -234,16 +219,31 @@ impl Relay {
                         computed: show(computed),
                     });
                 }
+                Ok(())
+            });
+            let tree = (|| -> Result<B256, RelayError> {
+                let tree = TransactionsTree::from_leaves(self.leaves.leaves(&payload.transactions))
+                    .ok_or_else(|| {
+                        mismatch("transactions", "at most 2^20", payload.transactions.len())
+                    })?;
+                if let Some(proofs) = &proofs
+                    && !constrained.is_empty()
+                {
+                    let leaves: Vec<(B256, B256)> =
+                        constrained.iter().map(|c| (c.hash, c.leaf)).collect();
+                    proofs.verify_leaves(tree.root(), &leaves).map_err(|e| {
+                        RelayError::BadProof {
+                            reason: e.to_string(),
+                        }
+                    })?;
+                }
                 Ok(tree.root())
             })();
-            (signature.join(), hashed)
+            (other.join().unwrap_or(Err(RelayError::Internal)), tree)
         });
-        match signature {
-            Ok(Ok(())) => {}
-            Ok(Err(_)) => return Err(RelayError::BuilderSignature),
-            Err(_) => return Err(RelayError::Internal),
-        }
-        let transactions_root = hashed?;
+        // A bad signature or block hash is reported before a bad proof.
+        signed_and_hashed?;
+        let transactions_root = transactions_root?;
 
         let header = payload
             .header(transactions_root)

@@ -4,5 +4,6 @@
 pub mod auction;
 pub mod constraints;
 pub mod history;
+pub mod leaves;
 pub mod registrations;
 pub mod schedule;

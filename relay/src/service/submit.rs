@@ -199,29 +199,13 @@ impl Relay {
             });
         }
 
-        // The expensive part, on two threads: the signature and the execution block hash
-        // on one; the SSZ transactions tree and the constraint proof on this one.
+        // The expensive part, on two threads: the builder's signature (the longest single
+        // step) on one; the SSZ transactions tree, the constraint proof and the execution
+        // block hash on this one.
         let genesis_fork_version = self.chain.genesis_fork_version;
-        let (signed_and_hashed, transactions_root) = std::thread::scope(|scope| {
-            let other = scope.spawn(|| -> Result<(), RelayError> {
-                request
-                    .verify(genesis_fork_version)
-                    .map_err(|_| RelayError::BuilderSignature)?;
-                let computed = execution_block_hash(
-                    payload,
-                    head.parent_beacon_block_root,
-                    &request.execution_requests,
-                )
-                .map_err(|e| mismatch("header", "a hashable header", e))?;
-                if computed != B256::from(payload.block_hash) {
-                    return Err(RelayError::BlockHash {
-                        claimed: show(B256::from(payload.block_hash)),
-                        computed: show(computed),
-                    });
-                }
-                Ok(())
-            });
-            let tree = (|| -> Result<B256, RelayError> {
+        let (signature, hashed) = std::thread::scope(|scope| {
+            let signature = scope.spawn(|| request.verify(genesis_fork_version));
+            let hashed = (|| -> Result<B256, RelayError> {
                 let tree = TransactionsTree::from_leaves(self.leaves.leaves(&payload.transactions))
                     .ok_or_else(|| {
                         mismatch("transactions", "at most 2^20", payload.transactions.len())
@@ -237,13 +221,29 @@ impl Relay {
                         }
                     })?;
                 }
+                let computed = execution_block_hash(
+                    payload,
+                    head.parent_beacon_block_root,
+                    &request.execution_requests,
+                )
+                .map_err(|e| mismatch("header", "a hashable header", e))?;
+                if computed != B256::from(payload.block_hash) {
+                    return Err(RelayError::BlockHash {
+                        claimed: show(B256::from(payload.block_hash)),
+                        computed: show(computed),
+                    });
+                }
                 Ok(tree.root())
             })();
-            (other.join().unwrap_or(Err(RelayError::Internal)), tree)
+            (signature.join(), hashed)
         });
-        // A bad signature or block hash is reported before a bad proof.
-        signed_and_hashed?;
-        let transactions_root = transactions_root?;
+        // A bad signature is reported before anything else.
+        match signature {
+            Ok(Ok(())) => {}
+            Ok(Err(_)) => return Err(RelayError::BuilderSignature),
+            Err(_) => return Err(RelayError::Internal),
+        }
+        let transactions_root = hashed?;
 
         let header = payload
             .header(transactions_root)

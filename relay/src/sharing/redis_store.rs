@@ -7,6 +7,7 @@
 //! SSZ registration).
 
 use std::{
+    collections::HashMap,
     sync::{
         Arc,
         atomic::{AtomicBool, Ordering},
@@ -43,6 +44,8 @@ const STREAM_MAXLEN: usize = 20_000;
 const BATCH: usize = 256;
 /// Events read per `XREAD`.
 const READ_COUNT: usize = 256;
+/// How long the writer gathers events before writing them (bids coalesce per builder).
+const COALESCE_WINDOW: Duration = Duration::from_millis(50);
 
 #[derive(Debug)]
 struct Inner {
@@ -244,7 +247,8 @@ pub fn spawn(relay: Arc<Relay>, url: &SensitiveUrl, prefix: String) -> RedisResu
             client,
             prefix,
             origin,
-            payload_ttl_seconds: seconds_per_slot.saturating_mul(relay.timing().keep_slots + 2),
+            // Until the slot after next has started: past every cut-off of the bid's slot.
+            payload_ttl_seconds: seconds_per_slot.saturating_mul(3),
             dirty: AtomicBool::new(true),
             connection: Mutex::new(None),
         }),
@@ -257,19 +261,52 @@ pub fn spawn(relay: Arc<Relay>, url: &SensitiveUrl, prefix: String) -> RedisResu
     Ok(store)
 }
 
+/// Keeps, of the bids in `batch`, only each builder's last one per slot market (other
+/// instances keep only a builder's latest bid anyway); other events keep their order.
+fn coalesce(batch: Vec<SharedEvent>) -> Vec<SharedEvent> {
+    let mut last: HashMap<(u64, B256, [u8; 48], [u8; 48]), usize> = HashMap::new();
+    for (i, event) in batch.iter().enumerate() {
+        if let SharedEvent::Bid(bid, _) = event {
+            last.insert(
+                (bid.slot.0, bid.parent_hash, bid.proposer.0, bid.builder.0),
+                i,
+            );
+        }
+    }
+    batch
+        .into_iter()
+        .enumerate()
+        .filter(|(i, event)| match event {
+            SharedEvent::Bid(bid, _) => {
+                last.get(&(bid.slot.0, bid.parent_hash, bid.proposer.0, bid.builder.0)) == Some(i)
+            }
+            _ => true,
+        })
+        .map(|(_, event)| event)
+        .collect()
+}
+
 async fn write_loop(store: SharedStore, mut events: mpsc::Receiver<SharedEvent>) {
     while let Some(first) = events.recv().await {
+        // Gather what arrives within a short window, so a builder submitting many times a
+        // second costs Redis one payload per window, not one per submission.
         let mut batch = vec![first];
+        let window = tokio::time::sleep(COALESCE_WINDOW);
+        tokio::pin!(window);
         while batch.len() < BATCH * 4 {
-            match events.try_recv() {
-                Ok(event) => batch.push(event),
-                Err(_) => break,
+            tokio::select! {
+                () = &mut window => break,
+                event = events.recv() => match event {
+                    Some(event) => batch.push(event),
+                    None => break,
+                },
             }
         }
         if store.is_dirty() {
             // Redis is (or was) down: the resync will write the live state instead.
             continue;
         }
+        let batch = coalesce(batch);
         if let Err(error) = store.write(&batch).await {
             tracing::warn!(%error, events = batch.len(), "Redis write failed; serving from memory, resync when it returns");
             metrics::record_redis_error();
@@ -389,5 +426,42 @@ async fn read_from_start(
             })
             .await;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use baton_preconf::ssz::{BlobsBundle, ExecutionPayload, ExecutionRequests};
+
+    use super::*;
+    use crate::state::{auction::tests::bid, history::BidRecord};
+
+    #[test]
+    fn coalescing_keeps_each_builders_last_bid_and_every_other_event() {
+        let contents = Arc::new(PayloadContents {
+            payload: ExecutionPayload::default(),
+            blobs_bundle: BlobsBundle::default(),
+            execution_requests: ExecutionRequests::default(),
+        });
+        let event = |builder, hash| SharedEvent::Bid(bid(builder, 1, 1, hash), contents.clone());
+        let record = BidRecord::of(&bid(9, 1, 1, 9));
+        let batch = vec![
+            event(1, 0xa1),
+            event(2, 0xb1),
+            SharedEvent::Delivered(record.clone()),
+            event(1, 0xa2),
+            SharedEvent::Delivered(record),
+            event(1, 0xa3),
+        ];
+        let kept: Vec<String> = coalesce(batch)
+            .iter()
+            .map(|e| match e {
+                SharedEvent::Bid(b, _) => format!("bid {:x}", b.block_hash.0[0]),
+                _ => "other".to_owned(),
+            })
+            .collect();
+        assert_eq!(kept, ["bid b1", "other", "other", "bid a3"]);
     }
 }

@@ -149,12 +149,30 @@ impl Relay {
             });
         }
 
-        // Record before reveal: one block per slot, whichever instance is asked.
+        // Record before reveal: one block per slot, whichever instance is asked. Other
+        // instances are asked through Redis first (`SET NX`); if Redis does not answer,
+        // this instance's own record still holds.
+        let already = |delivered: B256| RelayError::AlreadyDelivered {
+            slot: slot.0,
+            delivered: show(delivered),
+        };
+        if let Some(record) = self.history.delivered_in(slot)
+            && record.block_hash != block_hash
+        {
+            return Err(already(record.block_hash));
+        }
+        if let Some(shared) = self.shared.get() {
+            match shared.claim_delivery(slot.0, block_hash).await {
+                Ok(None) => {}
+                Ok(Some(other)) => return Err(already(other)),
+                Err(()) => tracing::warn!(
+                    slot = slot.0,
+                    "Redis unreachable: delivery checked against this instance only"
+                ),
+            }
+        }
         if let Some(delivered) = self.history.delivered(BidRecord::of(&bid)) {
-            return Err(RelayError::AlreadyDelivered {
-                slot: slot.0,
-                delivered: show(delivered),
-            });
+            return Err(already(delivered));
         }
         self.share(SharedEvent::Delivered(BidRecord::of(&bid)));
 

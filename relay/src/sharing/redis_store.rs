@@ -113,6 +113,33 @@ impl SharedStore {
         decode_payload(&bytes?)
     }
 
+    /// Claims `slot` for `block_hash` across instances (`SET NX`): `Ok(None)` when it is
+    /// ours (or already was), `Ok(Some(other))` when another block was delivered, `Err`
+    /// when Redis does not answer.
+    pub async fn claim_delivery(&self, slot: u64, block_hash: B256) -> Result<Option<B256>, ()> {
+        let mut connection = self.connection().await.ok_or(())?;
+        let key = self.key(&format!("delivered:{slot}"));
+        let set: Option<String> = redis::cmd("SET")
+            .arg(&key)
+            .arg(block_hash.to_string())
+            .arg("NX")
+            .arg("EX")
+            .arg(self.inner.payload_ttl_seconds.max(60) * 10)
+            .query_async(&mut connection)
+            .await
+            .map_err(|_| ())?;
+        if set.is_some() {
+            return Ok(None);
+        }
+        let existing: Option<String> = redis::cmd("GET")
+            .arg(&key)
+            .query_async(&mut connection)
+            .await
+            .map_err(|_| ())?;
+        let existing: B256 = existing.and_then(|e| e.parse().ok()).ok_or(())?;
+        Ok((existing != block_hash).then_some(existing))
+    }
+
     fn xadd(&self, pipe: &mut redis::Pipeline, kind: &str, data: String) {
         pipe.cmd("XADD")
             .arg(self.key("events"))

@@ -1,29 +1,31 @@
 //! SSZ leaves of transactions already seen (step ⑤). A builder resubmits its block many
 //! times a slot, mostly with the same transactions; each transaction's leaf (about 36
-//! SHA-256 compressions) is computed once and found again by its keccak256 (one
-//! permutation per 136 bytes). Keyed by a collision-resistant hash, so a crafted
-//! transaction cannot take another's leaf. Bounded: emptied when full.
+//! SHA-256 compressions) is computed once and found again by the transaction's bytes.
+//! Keyed by the full bytes (the map's randomly keyed SipHash only picks the bucket), so a
+//! crafted transaction can never take another's leaf. Bounded: emptied when full.
 
 use std::{collections::HashMap, sync::RwLock};
 
-use alloy_primitives::{B256, keccak256};
+use alloy_primitives::B256;
 use baton_preconf::ssz::transaction_leaf;
 
-/// Most leaves kept (a few slots of large blocks from many builders).
-pub const MAX_LEAVES: usize = 200_000;
+/// Most transaction bytes kept (a few slots of large blocks from many builders).
+pub const MAX_BYTES: usize = 64 * 1024 * 1024;
 
-/// The cache.
+/// Leaves by transaction bytes.
+type Leaves = HashMap<Box<[u8]>, B256>;
+
+/// The cache, and the transaction bytes it holds.
 #[derive(Debug, Default)]
 pub struct LeafCache {
-    by_hash: RwLock<HashMap<B256, B256>>,
+    by_bytes: RwLock<(Leaves, usize)>,
 }
 
 impl LeafCache {
     /// The leaf of every transaction, in order.
     pub fn leaves<T: AsRef<[u8]>>(&self, txs: &[T]) -> Vec<B256> {
-        let hashes: Vec<B256> = txs.iter().map(|t| keccak256(t.as_ref())).collect();
-        let mut leaves: Vec<Option<B256>> = match self.by_hash.read() {
-            Ok(map) => hashes.iter().map(|h| map.get(h).copied()).collect(),
+        let mut leaves: Vec<Option<B256>> = match self.by_bytes.read() {
+            Ok(map) => txs.iter().map(|t| map.0.get(t.as_ref()).copied()).collect(),
             Err(_) => vec![None; txs.len()],
         };
         let mut fresh = Vec::new();
@@ -31,15 +33,19 @@ impl LeafCache {
             if leaf.is_none() {
                 let computed = transaction_leaf(txs[i].as_ref());
                 *leaf = Some(computed);
-                fresh.push((hashes[i], computed));
+                fresh.push((Box::<[u8]>::from(txs[i].as_ref()), computed));
             }
         }
         if !fresh.is_empty()
-            && let Ok(mut map) = self.by_hash.write()
+            && let Ok(mut guard) = self.by_bytes.write()
         {
-            if map.len() + fresh.len() > MAX_LEAVES {
+            let (map, bytes) = &mut *guard;
+            let adding: usize = fresh.iter().map(|(tx, _)| tx.len()).sum();
+            if *bytes + adding > MAX_BYTES {
                 map.clear();
+                *bytes = 0;
             }
+            *bytes += adding;
             map.extend(fresh);
         }
         leaves.into_iter().map(Option::unwrap_or_default).collect()
@@ -47,8 +53,8 @@ impl LeafCache {
 
     /// Forgets everything.
     pub fn clear(&self) {
-        if let Ok(mut map) = self.by_hash.write() {
-            map.clear();
+        if let Ok(mut guard) = self.by_bytes.write() {
+            *guard = (HashMap::new(), 0);
         }
     }
 }

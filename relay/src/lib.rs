@@ -27,6 +27,7 @@ pub mod service;
 pub mod sharing;
 pub mod sim;
 pub mod state;
+pub mod verifier;
 
 pub use api::{AppState, router, serve};
 pub use config::Config;

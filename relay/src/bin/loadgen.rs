@@ -74,6 +74,16 @@ impl Drop for Spawned {
     }
 }
 
+/// CPU time a process has used (Linux `/proc`, user + system; `None` elsewhere).
+fn cpu_time(pid: u32) -> Option<Duration> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name (which may hold spaces) start after the last ')'.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    // USER_HZ is 100 on Linux.
+    Some(Duration::from_millis(ticks * 10))
+}
+
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     if sorted.is_empty() {
         return Duration::ZERO;
@@ -197,7 +207,7 @@ async fn main() -> eyre::Result<()> {
     if let Some(url) = &args.redis_url {
         command.args(["--redis.url", url]);
     }
-    let _relay = Spawned {
+    let relay = Spawned {
         child: command.spawn().wrap_err("starting baton-relay")?,
         dir,
     };
@@ -347,6 +357,8 @@ async fn main() -> eyre::Result<()> {
         }
     };
 
+    let relay_pid = relay.child.id();
+    let cpu_before = cpu_time(relay_pid);
     let start = tokio::time::Instant::now() + Duration::from_millis(200);
     let mut submissions = Vec::with_capacity(total);
     for (i, (_, body)) in prebuilt.into_iter().enumerate() {
@@ -431,6 +443,9 @@ async fn main() -> eyre::Result<()> {
         }
     }
     let elapsed = start.elapsed();
+    let relay_cpu = cpu_before
+        .zip(cpu_time(relay_pid))
+        .map(|(a, b)| b.saturating_sub(a));
     let (_, last) = get(&http, &header_url).await?;
     let final_best = served_index(&last);
     let metrics = String::from_utf8(get(&http, &format!("{url}/metrics")).await?.1)?;
@@ -464,6 +479,14 @@ async fn main() -> eyre::Result<()> {
         "relay's own getHeader histogram: {}",
         histogram(&metrics, "baton_relay_get_header_duration_seconds")
     );
+    if let Some(cpu) = relay_cpu {
+        println!(
+            "relay CPU while sending: {:.2} s ({:.2} ms per submission, {:.0}% of one core)",
+            cpu.as_secs_f64(),
+            cpu.as_secs_f64() * 1000.0 / total.max(1) as f64,
+            100.0 * cpu.as_secs_f64() / elapsed.as_secs_f64()
+        );
+    }
     if final_best != Some(total - 1) {
         return Err(eyre!(
             "the final best bid is {final_best:?}, expected the last submission {}",

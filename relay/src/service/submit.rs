@@ -31,6 +31,7 @@ use crate::{
         auction::{Bid, Inserted, PayloadContents},
         history::BidRecord,
     },
+    verifier,
 };
 
 /// Blob gas per blob (EIP-4844).
@@ -199,50 +200,45 @@ impl Relay {
             });
         }
 
-        // The expensive part, on two threads: the builder's signature (the longest single
-        // step) on one; the SSZ transactions tree, the constraint proof and the execution
-        // block hash on this one.
-        let genesis_fork_version = self.chain.genesis_fork_version;
-        let (signature, hashed) = std::thread::scope(|scope| {
-            let signature = scope.spawn(|| request.verify(genesis_fork_version));
-            let hashed = (|| -> Result<B256, RelayError> {
-                let tree = TransactionsTree::from_leaves(self.leaves.leaves(&payload.transactions))
-                    .ok_or_else(|| {
-                        mismatch("transactions", "at most 2^20", payload.transactions.len())
+        // The expensive part: the builder's signature (the longest single step) goes to a
+        // verifier thread; the SSZ transactions tree, the constraint proof and the
+        // execution block hash are computed here meanwhile.
+        let signing_root = trace
+            .signing_root(self.chain.genesis_fork_version)
+            .map_err(|_| RelayError::Internal)?;
+        let signature = verifier::verify(builder, signing_root, request.builder_signature());
+        let hashed = (|| -> Result<B256, RelayError> {
+            let tree = TransactionsTree::from_leaves(self.leaves.leaves(&payload.transactions))
+                .ok_or_else(|| {
+                    mismatch("transactions", "at most 2^20", payload.transactions.len())
+                })?;
+            if let Some(proofs) = &proofs
+                && !constrained.is_empty()
+            {
+                let leaves: Vec<(B256, B256)> =
+                    constrained.iter().map(|c| (c.hash, c.leaf)).collect();
+                proofs
+                    .verify_leaves(tree.root(), &leaves)
+                    .map_err(|e| RelayError::BadProof {
+                        reason: e.to_string(),
                     })?;
-                if let Some(proofs) = &proofs
-                    && !constrained.is_empty()
-                {
-                    let leaves: Vec<(B256, B256)> =
-                        constrained.iter().map(|c| (c.hash, c.leaf)).collect();
-                    proofs.verify_leaves(tree.root(), &leaves).map_err(|e| {
-                        RelayError::BadProof {
-                            reason: e.to_string(),
-                        }
-                    })?;
-                }
-                let computed = execution_block_hash(
-                    payload,
-                    head.parent_beacon_block_root,
-                    &request.execution_requests,
-                )
-                .map_err(|e| mismatch("header", "a hashable header", e))?;
-                if computed != B256::from(payload.block_hash) {
-                    return Err(RelayError::BlockHash {
-                        claimed: show(B256::from(payload.block_hash)),
-                        computed: show(computed),
-                    });
-                }
-                Ok(tree.root())
-            })();
-            (signature.join(), hashed)
-        });
+            }
+            let computed = execution_block_hash(
+                payload,
+                head.parent_beacon_block_root,
+                &request.execution_requests,
+            )
+            .map_err(|e| mismatch("header", "a hashable header", e))?;
+            if computed != B256::from(payload.block_hash) {
+                return Err(RelayError::BlockHash {
+                    claimed: show(B256::from(payload.block_hash)),
+                    computed: show(computed),
+                });
+            }
+            Ok(tree.root())
+        })();
         // A bad signature is reported before anything else.
-        match signature {
-            Ok(Ok(())) => {}
-            Ok(Err(_)) => return Err(RelayError::BuilderSignature),
-            Err(_) => return Err(RelayError::Internal),
-        }
+        signature.wait().map_err(|_| RelayError::BuilderSignature)?;
         let transactions_root = hashed?;
 
         let header = payload

@@ -51,6 +51,27 @@ fn redis_answers_ping_and_stops_on_drop() {
 }
 
 #[test]
+fn redis_restarts_empty_on_the_same_port() {
+    let redis = Redis::spawn().unwrap_or_else(|e| panic!("{e}"));
+    let (port, addr) = (
+        redis.port(),
+        redis.url().trim_start_matches("redis://").to_owned(),
+    );
+    assert_eq!(
+        exchange(&addr, b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n"),
+        "+OK\r\n"
+    );
+    drop(redis);
+    let restarted = Redis::spawn_on_port(port).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(restarted.url(), format!("redis://{addr}"));
+    assert_eq!(
+        exchange(&addr, b"*2\r\n$3\r\nGET\r\n$1\r\nk\r\n"),
+        "$-1\r\n",
+        "nothing persisted across the restart"
+    );
+}
+
+#[test]
 fn anvil_serves_json_rpc_with_the_requested_chain_id() {
     let anvil = Anvil::spawn(&AnvilOptions {
         chain_id: 4_242,

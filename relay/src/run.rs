@@ -144,7 +144,7 @@ pub async fn run(
     let addr = listener.local_addr().unwrap_or(addr);
     tracing::info!(%addr, relay_pubkey = %relay.pubkey(), "relay serving");
     let state = AppState {
-        relay,
+        relay: relay.clone(),
         market,
         admin: config.admin_token.clone(),
     };
@@ -154,6 +154,7 @@ pub async fn run(
     for task in tasks.into_iter().chain(market_task) {
         task.abort();
     }
+    relay.flush_shared(Duration::from_secs(2)).await;
     tracing::info!("relay stopped");
     result
 }

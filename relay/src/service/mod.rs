@@ -144,14 +144,27 @@ impl Relay {
     }
 
     fn share(&self, event: SharedEvent) {
-        if let Some(sink) = self.sink.get()
-            && sink.try_send(event).is_err()
-        {
+        let (Some(sink), Some(shared)) = (self.sink.get(), self.shared.get()) else {
+            return;
+        };
+        shared.queued(1);
+        if sink.try_send(event).is_err() {
             // The writer is behind (Redis slow or down): it resyncs from memory later.
+            shared.queued(-1);
             crate::metrics::record_redis_error();
-            if let Some(shared) = self.shared.get() {
-                shared.mark_dirty();
-            }
+            shared.mark_dirty();
+        }
+    }
+
+    /// Waits (up to `limit`) until every event handed to the Redis writer is written or
+    /// given up on: a graceful shutdown loses nothing another instance should know.
+    pub async fn flush_shared(&self, limit: std::time::Duration) {
+        let Some(shared) = self.shared.get() else {
+            return;
+        };
+        let deadline = tokio::time::Instant::now() + limit;
+        while shared.pending() > 0 && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
         }
     }
 

@@ -10,7 +10,7 @@ use std::{
     collections::HashMap,
     sync::{
         Arc,
-        atomic::{AtomicBool, Ordering},
+        atomic::{AtomicBool, AtomicI64, Ordering},
     },
     time::Duration,
 };
@@ -54,6 +54,7 @@ struct Inner {
     origin: String,
     payload_ttl_seconds: u64,
     dirty: AtomicBool,
+    pending: AtomicI64,
     connection: Mutex<Option<ConnectionManager>>,
 }
 
@@ -75,6 +76,16 @@ impl SharedStore {
     /// Marks the shared copy stale: the health loop rewrites it when Redis answers.
     pub fn mark_dirty(&self) {
         self.inner.dirty.store(true, Ordering::SeqCst);
+    }
+
+    /// Counts events handed to (positive) or taken off (negative) the writer's queue.
+    pub fn queued(&self, events: i64) {
+        self.inner.pending.fetch_add(events, Ordering::SeqCst);
+    }
+
+    /// Events handed to the writer and not yet written (or dropped for a resync).
+    pub fn pending(&self) -> i64 {
+        self.inner.pending.load(Ordering::SeqCst)
     }
 
     fn is_dirty(&self) -> bool {
@@ -277,6 +288,7 @@ pub fn spawn(relay: Arc<Relay>, url: &SensitiveUrl, prefix: String) -> RedisResu
             // Until the slot after next has started: past every cut-off of the bid's slot.
             payload_ttl_seconds: seconds_per_slot.saturating_mul(3),
             dirty: AtomicBool::new(true),
+            pending: AtomicI64::new(0),
             connection: Mutex::new(None),
         }),
     };
@@ -329,12 +341,16 @@ async fn write_loop(store: SharedStore, mut events: mpsc::Receiver<SharedEvent>)
                 },
             }
         }
+        let taken = batch.len() as i64;
         if store.is_dirty() {
             // Redis is (or was) down: the resync will write the live state instead.
+            store.queued(-taken);
             continue;
         }
         let batch = coalesce(batch);
-        if let Err(error) = store.write(&batch).await {
+        let written = store.write(&batch).await;
+        store.queued(-taken);
+        if let Err(error) = written {
             tracing::warn!(%error, events = batch.len(), "Redis write failed; serving from memory, resync when it returns");
             metrics::record_redis_error();
             metrics::set_redis_up(false);

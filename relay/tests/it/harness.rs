@@ -30,6 +30,18 @@ pub(crate) struct RelayProcess {
     pub(crate) url: String,
 }
 
+impl RelayProcess {
+    /// Sends SIGTERM and waits for the process to exit; returns whether it exited cleanly.
+    pub(crate) fn terminate(&mut self) -> bool {
+        let sent = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("run kill");
+        assert!(sent.success(), "kill -TERM failed");
+        self.child.wait().expect("wait for the relay").success()
+    }
+}
+
 impl Drop for RelayProcess {
     fn drop(&mut self) {
         let _ = self.child.kill();

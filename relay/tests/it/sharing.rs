@@ -219,3 +219,34 @@ async fn redis_killed_mid_slot_the_relays_keep_serving_and_catch_up() {
     eprintln!("caught up {waited:?} after Redis returned");
     drop(restarted);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_graceful_shutdown_writes_what_was_accepted_to_redis() {
+    let redis = Redis::spawn().expect("redis-server (install: apt-get install redis-server)");
+    let world = World::new().await;
+    let mut a = world.start_relay(Some(&redis.url())).await;
+    world.register(&a).await;
+    let built = world.block(&sim::bls_key(91), 10, 1, 20, &[]);
+    let answer = world
+        .post_json(&a, "/relay/v1/builder/blocks", &built.json())
+        .await;
+    assert_eq!(answer.status, 200);
+    // Stop at once: the writer has not yet written its 50 ms batch.
+    assert!(a.terminate(), "the relay exits cleanly on SIGTERM");
+    let client = redis::Client::open(redis.url()).unwrap();
+    let mut connection = client.get_multiplexed_async_connection().await.unwrap();
+    let payload: Option<Vec<u8>> = redis::cmd("GET")
+        .arg(format!("baton:relay:payload:{}", built.block_hash()))
+        .query_async(&mut connection)
+        .await
+        .unwrap();
+    assert!(
+        payload.is_some(),
+        "the accepted bid's payload reached Redis before exit"
+    );
+    // A new instance learns the bid from Redis and serves it.
+    let b = world.start_relay(Some(&redis.url())).await;
+    world
+        .wait_best(&b, built.block_hash(), Duration::from_secs(5))
+        .await;
+}

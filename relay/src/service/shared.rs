@@ -23,7 +23,7 @@ impl Relay {
                 .and_then(|v| decode_bid(&v))
                 .map(|bid| {
                     if bid.slot >= self.kept_from() {
-                        self.accept(Arc::new(bid), None);
+                        let _ = self.accept(Arc::new(bid), None);
                     }
                 }),
             "registrations" => serde_json::from_slice::<Vec<Value>>(data)

@@ -267,37 +267,66 @@ impl Relay {
             blobs_bundle: request.blobs_bundle,
             execution_requests: request.execution_requests,
         });
-        self.accept(bid.clone(), Some(contents));
+        match self.accept(bid.clone(), Some(contents)) {
+            Inserted::Latest { .. } | Inserted::Stale => {}
+            Inserted::Uncovered => {
+                return Err(RelayError::BadProof {
+                    reason: "the slot's constraints changed while the block was checked; prove the new set".to_owned(),
+                });
+            }
+            Inserted::Full => {
+                return Err(RelayError::BadCount {
+                    what: "builders in this slot's auction",
+                    len: crate::state::auction::MAX_BUILDERS_PER_MARKET + 1,
+                    max: crate::state::auction::MAX_BUILDERS_PER_MARKET,
+                });
+            }
+        }
         metrics::record_bid(received.elapsed());
         Ok(bid)
     }
 
     /// Enters a validated bid (ours, or shared by another instance with `contents: None`)
-    /// into the auction and the history, and shares ours.
-    pub(crate) fn accept(&self, bid: Arc<Bid>, contents: Option<Arc<PayloadContents>>) {
+    /// into the auction and the history, and shares ours. Returns what the auction did.
+    pub(crate) fn accept(&self, bid: Arc<Bid>, contents: Option<Arc<PayloadContents>>) -> Inserted {
         if let Some(contents) = &contents {
             self.payloads
                 .insert(bid.slot, bid.block_hash, contents.clone());
         }
-        match self.auction.insert(&bid) {
+        let required = || {
+            self.constraints
+                .constrained(bid.slot)
+                .iter()
+                .map(|c| c.hash)
+                .collect()
+        };
+        let inserted = self.auction.insert_covering(&bid, &required);
+        match &inserted {
             Inserted::Latest {
                 replaced_unserved, ..
             } => {
                 if let Some(old) = replaced_unserved {
-                    self.payloads.remove(&old);
+                    self.payloads.remove(old);
                 }
             }
-            Inserted::Stale | Inserted::Full => {
-                if contents.is_some() {
+            Inserted::Stale | Inserted::Full | Inserted::Uncovered => {
+                // Keep the payload if the same block is in the auction already (a resend).
+                if contents.is_some()
+                    && self
+                        .auction
+                        .by_block_hash(bid.slot, bid.block_hash)
+                        .is_none()
+                {
                     self.payloads.remove(&bid.block_hash);
                 }
-                return;
+                return inserted;
             }
         }
         self.history.received(BidRecord::of(&bid));
         if let Some(contents) = contents {
             self.share(SharedEvent::Bid(bid, contents));
         }
+        inserted
     }
 }
 

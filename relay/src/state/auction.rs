@@ -122,6 +122,8 @@ pub enum Inserted {
     },
     /// The builder already has a later bid; ignored.
     Stale,
+    /// The bid does not prove the constraints in force now; ignored.
+    Uncovered,
     /// The market is full of builders; ignored.
     Full,
 }
@@ -135,9 +137,24 @@ pub struct Auction {
 impl Auction {
     /// Inserts a validated bid.
     pub fn insert(&self, bid: &Arc<Bid>) -> Inserted {
+        self.insert_covering(bid, &HashSet::new)
+    }
+
+    /// Inserts a validated bid if it proves `required()`, read under the auction's lock:
+    /// constraints stored before this insert are seen here, and those stored after it
+    /// drop the bid in [`Self::drop_uncovered`], so no uncovered bid is ever left.
+    pub fn insert_covering(
+        &self,
+        bid: &Arc<Bid>,
+        required: &dyn Fn() -> HashSet<B256>,
+    ) -> Inserted {
         let Ok(mut slots) = self.slots.write() else {
             return Inserted::Full;
         };
+        let required = required();
+        if !required.is_empty() && !required.is_subset(&bid.proven()) {
+            return Inserted::Uncovered;
+        }
         let market = slots
             .entry(bid.slot)
             .or_default()
@@ -364,6 +381,17 @@ pub(crate) mod tests {
                 .is_some()
         );
         auction.prune_before(Slot(6));
+        assert_eq!(best_hash(&auction), None);
+    }
+
+    #[test]
+    fn a_bid_not_proving_the_constraints_in_force_is_not_inserted() {
+        let auction = Auction::default();
+        let required = || HashSet::from([B256::repeat_byte(7)]);
+        assert_eq!(
+            auction.insert_covering(&bid(1, 10, 100, 0xa1), &required),
+            Inserted::Uncovered
+        );
         assert_eq!(best_hash(&auction), None);
     }
 

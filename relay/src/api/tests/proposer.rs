@@ -16,6 +16,8 @@ async fn blinded_blocks_must_match_a_served_bid_and_be_signed_by_the_proposer() 
     let builder = sim::bls_key(41);
     let built = f.block(&builder, 30, 1, &[]);
     assert_eq!(f.submit(&built).await.status, StatusCode::OK);
+    // The same block sent again changes nothing (and keeps its payload: see the 502 below).
+    assert_eq!(f.submit(&built).await.status, StatusCode::OK);
     let served = f.get(&f.header_uri("/eth/v1/builder/header")).await.json();
     let bid = SignedBuilderBidElectra::from_json(&served["data"]).unwrap();
     f.clock.set_ms(slot_start_ms(SLOT) + 500);

@@ -8,6 +8,10 @@ use clap::Parser;
 use eyre::{WrapErr, eyre};
 use serde::Deserialize;
 
+/// mimalloc: a submission allocates thousands of small buffers (transactions, JSON).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Baton's relay: builder API, constraints API, data API and the marketplace slot router.
 ///
 /// Every flag also reads a `BATON_RELAY_*` variable; anything unset falls back to the

@@ -45,7 +45,7 @@ const BATCH: usize = 256;
 /// Events read per `XREAD`.
 const READ_COUNT: usize = 256;
 /// How long the writer gathers events before writing them (bids coalesce per builder).
-const COALESCE_WINDOW: Duration = Duration::from_millis(50);
+const COALESCE_WINDOW: Duration = Duration::from_millis(100);
 
 #[derive(Debug)]
 struct Inner {
@@ -210,10 +210,17 @@ impl SharedStore {
             )));
         };
         for chunk in events.chunks(BATCH) {
-            let mut pipe = redis::pipe();
-            for event in chunk {
-                self.add_to(&mut pipe, event);
-            }
+            // Encoding payloads is CPU work: keep it off the threads that answer requests.
+            let (store, chunk_events) = (self.clone(), chunk.to_vec());
+            let pipe = tokio::task::spawn_blocking(move || {
+                let mut pipe = redis::pipe();
+                for event in &chunk_events {
+                    store.add_to(&mut pipe, event);
+                }
+                pipe
+            })
+            .await
+            .map_err(|e| redis::RedisError::from(std::io::Error::other(e.to_string())))?;
             pipe.query_async::<()>(&mut connection).await?;
             metrics::record_redis_write(chunk.len());
         }

@@ -169,7 +169,7 @@ async fn redis_killed_mid_slot_the_relays_keep_serving_and_catch_up() {
         during_b.block_hash(),
         "b cannot know a's bid yet"
     );
-    // The writer notices when it next writes (within its 50 ms window).
+    // The writer notices when it next writes (within its 100 ms window).
     let mut noticed = false;
     for _ in 0..100 {
         let metrics = String::from_utf8(world.get(&a, "/metrics").await.body).unwrap();
@@ -231,7 +231,7 @@ async fn a_graceful_shutdown_writes_what_was_accepted_to_redis() {
         .post_json(&a, "/relay/v1/builder/blocks", &built.json())
         .await;
     assert_eq!(answer.status, 200);
-    // Stop at once: the writer has not yet written its 50 ms batch.
+    // Stop at once: the writer has not yet written its 100 ms batch.
     assert!(a.terminate(), "the relay exits cleanly on SIGTERM");
     let client = redis::Client::open(redis.url()).unwrap();
     let mut connection = client.get_multiplexed_async_connection().await.unwrap();

@@ -45,13 +45,15 @@ pub(crate) async fn validators(State(state): State<AppState>) -> Response {
     body::json_answer(&Value::Array(entries))
 }
 
+/// Decodes and checks a submission on a blocking thread: parsing a large body and
+/// verifying it are CPU work, and the async threads must stay free for getHeader.
 async fn run_submission(
     state: &AppState,
-    submission: Submission,
+    decode: impl FnOnce() -> Result<Submission, RelayError> + Send + 'static,
     received: Instant,
 ) -> Result<Response, RelayError> {
     let relay = state.relay.clone();
-    let bid = tokio::task::spawn_blocking(move || relay.submit(submission, received))
+    let bid = tokio::task::spawn_blocking(move || relay.submit(decode()?, received))
         .await
         .map_err(|_| RelayError::Internal)??;
     tracing::debug!(slot = bid.slot.0, block_hash = %bid.block_hash, builder = %bid.builder, value = %bid.value, "bid accepted");
@@ -67,16 +69,13 @@ pub(crate) async fn submit_block(
     body::check_fork(&headers)?;
     let (bytes, encoding) = body::read(&headers, request, MAX_SUBMISSION_BODY, true).await?;
     let received = Instant::now();
-    let request: SubmitBlockRequestElectra = body::container(&bytes, encoding)?;
-    run_submission(
-        &state,
-        Submission {
-            request,
+    let decode = move || {
+        Ok(Submission {
+            request: body::container(&bytes, encoding)?,
             proofs: None,
-        },
-        received,
-    )
-    .await
+        })
+    };
+    run_submission(&state, decode, received).await
 }
 
 #[instrument(skip_all)]
@@ -88,24 +87,22 @@ pub(crate) async fn submit_block_with_proofs(
     body::check_fork(&headers)?;
     let (bytes, _) = body::read(&headers, request, MAX_SUBMISSION_BODY, false).await?;
     let received = Instant::now();
-    let value = body::json_value(&bytes)?;
-    let request: SubmitBlockRequestElectra = body::from_json(&value)?;
-    let proofs = value
-        .get("proofs")
-        .ok_or_else(|| RelayError::MalformedJson {
-            reason: "proofs: missing".to_owned(),
-        })?;
-    let proofs =
-        InclusionMultiProof::deserialize(proofs).map_err(|e| RelayError::MalformedJson {
-            reason: format!("proofs: {e}"),
-        })?;
-    run_submission(
-        &state,
-        Submission {
+    let decode = move || {
+        let value = body::json_value(&bytes)?;
+        let request: SubmitBlockRequestElectra = body::from_json(&value)?;
+        let proofs = value
+            .get("proofs")
+            .ok_or_else(|| RelayError::MalformedJson {
+                reason: "proofs: missing".to_owned(),
+            })?;
+        let proofs =
+            InclusionMultiProof::deserialize(proofs).map_err(|e| RelayError::MalformedJson {
+                reason: format!("proofs: {e}"),
+            })?;
+        Ok(Submission {
             request,
             proofs: Some(proofs),
-        },
-        received,
-    )
-    .await
+        })
+    };
+    run_submission(&state, decode, received).await
 }

@@ -390,9 +390,14 @@ async fn main() -> eyre::Result<()> {
             let from_schedule = at.elapsed();
             // Available: the served bid is this one or a later one.
             let probe = Instant::now();
-            let (_, served) = get(&http, &header_url).await.unwrap_or_default();
+            let probed = get(&http, &header_url).await;
             let probe_time = probe.elapsed();
-            let available = served_index(&served).is_some_and(|s| s >= i);
+            // `None`: the probe itself failed (transport or status), not a verdict.
+            let available = match probed {
+                Ok((200, served)) => Some(served_index(&served).is_some_and(|s| s >= i)),
+                Ok((204, _)) => Some(false),
+                _ => None,
+            };
             (status, round_trip, from_schedule, probe_time, available)
         }));
     }
@@ -413,16 +418,20 @@ async fn main() -> eyre::Result<()> {
     }
 
     let (mut round_trips, mut from_schedule, mut probes) = (Vec::new(), Vec::new(), Vec::new());
-    let (mut accepted, mut refused, mut unavailable) = (0, 0, 0);
+    let (mut accepted, mut refused, mut unavailable, mut probe_errors) = (0, 0, 0, 0);
     for task in submissions {
         let (status, rt, fs, probe, available) = task.await?;
         if status == 200 {
             accepted += 1;
             round_trips.push(rt);
             from_schedule.push(fs);
-            probes.push(probe);
-            if !available {
-                unavailable += 1;
+            match available {
+                Some(true) => probes.push(probe),
+                Some(false) => {
+                    probes.push(probe);
+                    unavailable += 1;
+                }
+                None => probe_errors += 1,
             }
         } else {
             refused += 1;
@@ -461,7 +470,7 @@ async fn main() -> eyre::Result<()> {
         args.header_rate
     );
     println!(
-        "accepted {accepted}/{total}, refused {refused}, achieved {:.0}/s; bid not yet served after its 200: {unavailable}",
+        "accepted {accepted}/{total}, refused {refused}, achieved {:.0}/s; an older bid served after a 200: {unavailable}; probe errors: {probe_errors}",
         accepted as f64 / elapsed.as_secs_f64()
     );
     row("submission → bid available (send)", round_trips);
@@ -493,9 +502,9 @@ async fn main() -> eyre::Result<()> {
             total - 1
         ));
     }
-    if unavailable > 0 || refused > 0 || header_errors > 0 {
+    if unavailable > 0 || refused > 0 || header_errors > 0 || probe_errors > 0 {
         return Err(eyre!(
-            "{refused} submissions refused, {unavailable} not available after their 200, {header_errors} getHeader errors"
+            "{refused} submissions refused, {unavailable} not available after their 200, {header_errors} getHeader errors, {probe_errors} probe errors"
         ));
     }
     println!("final best bid is the last (highest) submission: ok");

@@ -254,7 +254,11 @@ impl Relay {
             value: u256_to_alloy(&trace.value),
             block_number: payload.block_number,
             num_tx: payload.transactions.len(),
-            received_at_us: self.now_us(),
+            // Arrival order decides which of a builder's bids is its latest, not the order
+            // checks finish in: a cancellation sent after a bid must not be undone by it.
+            received_at_us: self
+                .now_us()
+                .saturating_sub(received.elapsed().as_micros() as u64),
             header,
             blob_kzg_commitments: bundle.commitments.clone(),
             execution_requests: request.execution_requests.clone(),

@@ -289,3 +289,31 @@ async fn every_bad_submission_is_refused_with_its_code_and_changes_nothing() {
     f.clock.set_ms(slot_start_ms(SLOT) + 3_001);
     assert_eq!(f.submit(&f.block(&builder, 999, 7, &[])).await.code, 3001);
 }
+
+/// A builder's latest bid is the one that arrived last, whatever order the checks finish
+/// in: an earlier bid finishing late must not undo a later cancellation.
+#[tokio::test]
+async fn arrival_order_decides_a_builders_latest_bid() {
+    use std::time::{Duration, Instant};
+
+    use crate::service::Submission;
+
+    let f = fixture();
+    let builder = sim::bls_key(23);
+    let cancel = f.block(&builder, 5, 1, &[]);
+    let earlier_high = f.block(&builder, 500, 2, &[]);
+    let now = Instant::now();
+    let arrived_earlier = now.checked_sub(Duration::from_millis(100)).unwrap();
+    for (built, received) in [(&cancel, now), (&earlier_high, arrived_earlier)] {
+        let submission = Submission {
+            request: built.request.clone(),
+            proofs: None,
+        };
+        f.relay.submit(submission, received).unwrap();
+    }
+    assert_eq!(
+        f.best().await,
+        Some(cancel.block_hash()),
+        "the bid that arrived last (the cancellation) stands"
+    );
+}

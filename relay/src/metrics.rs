@@ -262,7 +262,7 @@ pub fn render() -> String {
     SUBMISSION_SECONDS.render(
         &mut out,
         "baton_relay_submission_duration_seconds",
-        "From a block submission's body being read to its bid being available, in seconds.",
+        "From a block submission's arrival (before its body is read) to its bid being available, in seconds.",
     );
     GET_HEADER_SECONDS.render(
         &mut out,

@@ -66,9 +66,10 @@ pub(crate) async fn submit_block(
     headers: HeaderMap,
     request: Body,
 ) -> Result<Response, RelayError> {
+    // Arrival is when the request starts, before its body is read.
+    let received = Instant::now();
     body::check_fork(&headers)?;
     let (bytes, encoding) = body::read(&headers, request, MAX_SUBMISSION_BODY, true).await?;
-    let received = Instant::now();
     let decode = move || {
         Ok(Submission {
             request: body::container(&bytes, encoding)?,
@@ -84,9 +85,9 @@ pub(crate) async fn submit_block_with_proofs(
     headers: HeaderMap,
     request: Body,
 ) -> Result<Response, RelayError> {
+    let received = Instant::now();
     body::check_fork(&headers)?;
     let (bytes, _) = body::read(&headers, request, MAX_SUBMISSION_BODY, false).await?;
-    let received = Instant::now();
     let decode = move || {
         let value = body::json_value(&bytes)?;
         let request: SubmitBlockRequestElectra = body::from_json(&value)?;

@@ -205,7 +205,11 @@ async fn main() -> eyre::Result<()> {
         .env("RUST_LOG", "warn")
         .stdin(Stdio::null());
     if let Some(url) = &args.redis_url {
-        command.args(["--redis.url", url]);
+        // A prefix of its own: a previous run's bids for the same slot stay out.
+        command.args(["--redis.url", url]).args([
+            "--redis.prefix",
+            &format!("baton:loadgen:{}", std::process::id()),
+        ]);
     }
     let relay = Spawned {
         child: command.spawn().wrap_err("starting baton-relay")?,
@@ -481,7 +485,7 @@ async fn main() -> eyre::Result<()> {
     row("getHeader (all)", all_headers);
     println!("getHeader: {no_bid_yet} answered 204 (before the first bid), {header_errors} errors");
     println!(
-        "relay's own submission histogram (body read → bid available): {}",
+        "relay's own submission histogram (arrival → bid available): {}",
         histogram(&metrics, "baton_relay_submission_duration_seconds")
     );
     println!(

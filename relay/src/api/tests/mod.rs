@@ -184,11 +184,14 @@ impl Fixture {
     }
 
     pub(super) async fn submit(&self, built: &Built) -> Answer {
+        // Arrival orders a builder's bids; the manual clock only moves when told to.
+        self.clock.advance_ms(10);
         self.post_json("/relay/v1/builder/blocks", &built.json())
             .await
     }
 
     pub(super) async fn submit_with_proofs(&self, built: &Built) -> Answer {
+        self.clock.advance_ms(10);
         self.post_json(
             "/constraints/v0/relay/blocks_with_proofs",
             &built.json_with_proofs(),

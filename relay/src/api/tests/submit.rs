@@ -24,6 +24,7 @@ async fn the_highest_latest_bid_is_served_and_signed_by_the_relay() {
     // SSZ body, gzip-compressed.
     let mut gz = GzEncoder::new(Vec::new(), Compression::fast());
     gz.write_all(&high.ssz()).unwrap();
+    f.clock.advance_ms(10);
     let answer = f
         .call(
             "POST",

@@ -79,13 +79,26 @@ impl Default for Timing {
     }
 }
 
-/// Where the marketplace router finds offers.
+/// Where the marketplace router finds offers and operators.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct MarketConfig {
     /// Sidecars' public JSON-RPC URLs, polled for `baton_slots`.
     pub sidecars: Vec<String>,
     /// How often offers are pulled (ms).
     pub refresh_ms: u64,
+    /// The `Registry` contract and the L1 JSON-RPC to read it: who operates each
+    /// proposer, and which committer may sell its slots. `None`: sidecars are listed on
+    /// their own word.
+    pub registry: Option<RegistrySource>,
+}
+
+/// The on-chain `Registry`, read through an L1 JSON-RPC URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegistrySource {
+    /// L1 JSON-RPC URL.
+    pub l1_rpc: SensitiveUrl,
+    /// The `Registry` contract.
+    pub address: alloy_primitives::Address,
 }
 
 /// Everything `run` needs.

@@ -3,7 +3,9 @@
 use std::{fs, net::SocketAddr, path::PathBuf, sync::Arc};
 
 use baton_preconf::BlsSecretKey;
-use baton_relay::config::{AdminToken, Config, MarketConfig, RelayKey, SensitiveUrl, Timing};
+use baton_relay::config::{
+    AdminToken, Config, MarketConfig, RegistrySource, RelayKey, SensitiveUrl, Timing,
+};
 use clap::Parser;
 use eyre::{WrapErr, eyre};
 use serde::Deserialize;
@@ -92,6 +94,12 @@ struct Cli {
     /// How often offers are pulled, ms [default: 1000].
     #[arg(long = "market.refresh-ms", env = "BATON_RELAY_MARKET_REFRESH_MS")]
     market_refresh_ms: Option<u64>,
+    /// The Registry contract: list a sidecar only under its operator's validators (needs --l1.rpc).
+    #[arg(long = "market.registry", env = "BATON_RELAY_MARKET_REGISTRY")]
+    market_registry: Option<alloy_primitives::Address>,
+    /// L1 JSON-RPC URL, for reading the Registry.
+    #[arg(long = "l1.rpc", env = "BATON_RELAY_L1_RPC")]
+    l1_rpc: Option<String>,
 }
 
 macro_rules! merge {
@@ -133,7 +141,9 @@ impl TryFrom<Cli> for Config {
                 timing_constraints_cutoff_ms,
                 timing_keep_slots,
                 market_sidecars,
-                market_refresh_ms
+                market_refresh_ms,
+                market_registry,
+                l1_rpc
             );
         }
         let key_file = cli
@@ -194,6 +204,18 @@ impl TryFrom<Cli> for Config {
             market: MarketConfig {
                 sidecars: cli.market_sidecars.unwrap_or_default(),
                 refresh_ms: cli.market_refresh_ms.unwrap_or(1_000),
+                registry: match (cli.market_registry, cli.l1_rpc) {
+                    (Some(address), Some(l1_rpc)) => Some(RegistrySource {
+                        l1_rpc: SensitiveUrl(l1_rpc),
+                        address,
+                    }),
+                    (Some(_), None) => {
+                        eyre::bail!(
+                            "--market.registry needs --l1.rpc (BATON_RELAY_L1_RPC) to read it"
+                        )
+                    }
+                    (None, _) => None,
+                },
             },
         })
     }

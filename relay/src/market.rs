@@ -1,16 +1,20 @@
 //! The shared marketplace's slot router (see DESIGN.md, "The shared ordering
 //! marketplace"): which upcoming slot belongs to which operator's sidecar, where to reach
 //! it, and what it offers. Offers are pulled from each configured sidecar's JSON-RPC
-//! (`baton_version`, `baton_slots`, docs/api.md) and cached; wallets read the merged
-//! lookahead from `GET /market/v1/lookahead`.
+//! (`baton_version`, `baton_slots`, docs/api.md) and cached; with a `Registry` configured,
+//! each proposer's operator and committer are read from it and a sidecar is listed for a
+//! slot only if it signs as that committer. Wallets read the merged lookahead from
+//! `GET /market/v1/lookahead`.
 
 use std::{
-    collections::HashMap,
+    collections::{HashMap, HashSet},
     sync::{Arc, RwLock},
     time::Duration,
 };
 
+use alloy::providers::{Provider, ProviderBuilder};
 use alloy_primitives::Address;
+use baton_contracts::Registry;
 use baton_preconf::{BlsPublicKey, Slot};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -51,10 +55,22 @@ pub struct SidecarOffers {
     pub fetched_at_ms: u64,
 }
 
-/// The offers cache.
+/// Who the `Registry` says operates a validator, and its committer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Operator {
+    /// The operator (holds the collateral).
+    pub operator: Address,
+    /// The key that signs its commitments.
+    pub committer: Address,
+}
+
+/// The offers cache, and the operators read from the `Registry`.
 #[derive(Debug, Default)]
 pub struct Market {
     by_url: RwLock<HashMap<String, SidecarOffers>>,
+    /// `None` without a `Registry`; otherwise each validator looked up, with `None` for
+    /// one no active operator holds.
+    operators: Option<RwLock<HashMap<BlsPublicKey, Option<Operator>>>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -64,6 +80,46 @@ struct RpcAnswer {
 }
 
 impl Market {
+    /// A market that lists a sidecar under a slot only if the `Registry` names its
+    /// committer for the slot's proposer.
+    pub fn with_registry() -> Self {
+        Self {
+            by_url: RwLock::default(),
+            operators: Some(RwLock::default()),
+        }
+    }
+
+    /// Records what the `Registry` says about validators.
+    pub fn set_operators(&self, found: impl IntoIterator<Item = (BlsPublicKey, Option<Operator>)>) {
+        if let Some(Ok(mut operators)) = self.operators.as_ref().map(RwLock::write) {
+            operators.extend(found);
+        }
+    }
+
+    fn operator(&self, validator: &BlsPublicKey) -> Option<Option<Operator>> {
+        let operators = self.operators.as_ref()?.read().ok()?;
+        Some(operators.get(validator).copied().flatten())
+    }
+
+    /// Validators among `keys` the `Registry` has not been asked about yet.
+    pub fn unknown(&self, keys: &[BlsPublicKey]) -> Vec<BlsPublicKey> {
+        let Some(Ok(operators)) = self.operators.as_ref().map(RwLock::read) else {
+            return Vec::new();
+        };
+        let unique: HashSet<BlsPublicKey> = keys.iter().copied().collect();
+        unique
+            .into_iter()
+            .filter(|k| !operators.contains_key(k))
+            .collect()
+    }
+
+    /// Forgets what the `Registry` said (asked again on the next refresh).
+    pub fn forget_operators(&self) {
+        if let Some(Ok(mut operators)) = self.operators.as_ref().map(RwLock::write) {
+            operators.clear();
+        }
+    }
+
     /// Stores what a sidecar told us.
     pub fn update(&self, offers: SidecarOffers) {
         if let Ok(mut map) = self.by_url.write() {
@@ -81,8 +137,16 @@ impl Market {
             .between(from, to)
             .into_iter()
             .map(|duty| {
+                // With a Registry: only the validator's own committer may sell its slot.
+                let operator = self.operator(&duty.pubkey);
+                let allowed = |committer: Address| match operator {
+                    None => true,
+                    Some(Some(op)) => op.committer == committer,
+                    Some(None) => false,
+                };
                 let sidecars: Vec<Value> = map
                     .values()
+                    .filter(|s| allowed(s.committer))
                     .filter_map(|s| {
                         s.offers
                             .iter()
@@ -99,10 +163,16 @@ impl Market {
                             })
                     })
                     .collect();
+                let (op, committer) = match operator {
+                    Some(Some(op)) => (Some(op.operator), Some(op.committer)),
+                    _ => (None, None),
+                };
                 json!({
                     "slot": duty.slot,
                     "proposerPubkey": duty.pubkey,
                     "validatorIndex": duty.validator_index.to_string(),
+                    "operator": op,
+                    "committer": committer,
                     "sidecars": sidecars,
                 })
             })
@@ -172,21 +242,78 @@ fn parse(bytes: &[u8], url: &str, now_ms: u64) -> Result<SidecarOffers, String> 
     })
 }
 
-/// Pulls every sidecar's offers every `refresh_ms`, forever.
-pub async fn follow(
-    market: Arc<Market>,
-    relay: Arc<Relay>,
-    sidecars: Vec<String>,
-    refresh_ms: u64,
-) {
+/// Asks the `Registry` who operates each of `keys` (an operator that is not active,
+/// opted out or under-collateralised, counts as none). Keys whose call fails are left out.
+pub async fn resolve<P: Provider>(
+    registry: &Registry::RegistryInstance<P>,
+    keys: &[BlsPublicKey],
+) -> Vec<(BlsPublicKey, Option<Operator>)> {
+    let mut found = Vec::with_capacity(keys.len());
+    for key in keys {
+        let hash = key.keccak();
+        let (active, resolved) = (
+            registry.isActive(hash).call().await,
+            registry.resolve(hash).call().await,
+        );
+        match (active, resolved) {
+            (Ok(true), Ok(r)) if r.operator != Address::ZERO => found.push((
+                *key,
+                Some(Operator {
+                    operator: r.operator,
+                    committer: r.committer,
+                }),
+            )),
+            (Ok(_), Ok(_)) => found.push((*key, None)),
+            (Err(error), _) | (_, Err(error)) => {
+                tracing::warn!(%error, validator = %key, "cannot read the Registry");
+            }
+        }
+    }
+    found
+}
+
+/// Pulls every sidecar's offers every `refresh_ms` and, with a `Registry`, who operates
+/// each upcoming proposer (asked again each epoch), forever.
+pub async fn follow(market: Arc<Market>, relay: Arc<Relay>, config: crate::config::MarketConfig) {
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(2))
         .build()
         .unwrap_or_default();
-    let mut interval = tokio::time::interval(Duration::from_millis(refresh_ms.max(100)));
+    let registry = config.registry.as_ref().and_then(|source| {
+        let url = source.l1_rpc.0.parse().ok()?;
+        Some(Registry::new(
+            source.address,
+            ProviderBuilder::new().connect_http(url),
+        ))
+    });
+    if config.registry.is_some() && registry.is_none() {
+        tracing::error!("the L1 RPC URL does not parse; no sidecar is listed");
+    }
+    let mut epoch = None;
+    let mut interval = tokio::time::interval(Duration::from_millis(config.refresh_ms.max(100)));
     loop {
         interval.tick().await;
-        for url in &sidecars {
+        if let Some(registry) = &registry {
+            let current = relay.current_slot();
+            let now = relay.chain().epoch_of(current);
+            if epoch != Some(now) {
+                // Registrations and opt-outs change over epochs: ask again each one.
+                market.forget_operators();
+                epoch = Some(now);
+            }
+            let last = Slot(current.0 + 2 * relay.chain().slots_per_epoch);
+            let keys: Vec<BlsPublicKey> = relay
+                .duties
+                .between(current, last)
+                .iter()
+                .map(|d| d.pubkey)
+                .collect();
+            let unknown = market.unknown(&keys);
+            if !unknown.is_empty() {
+                market.set_operators(resolve(registry, &unknown).await);
+            }
+        }
+        for url in &config.sidecars {
             match fetch(&http, url, relay.now_ms()).await {
                 Ok(offers) => market.update(offers),
                 Err(error) => tracing::warn!(%url, %error, "cannot read a sidecar's offers"),
@@ -261,5 +388,47 @@ mod tests {
             "slot 11 is proposed by another validator than the sidecar claims"
         );
         assert!(lookahead[2]["sidecars"].as_array().unwrap().is_empty());
+        assert_eq!(
+            lookahead[0]["operator"],
+            Value::Null,
+            "no Registry configured"
+        );
+
+        // With a Registry: listed only under validators whose committer the sidecar is.
+        let checked = Market::with_registry();
+        checked.update(parse(answer.to_string().as_bytes(), "http://sidecar", 5).unwrap());
+        assert_eq!(checked.unknown(&[ours, theirs, ours]).len(), 2);
+        let committer: Address = "0x00000000000000000000000000000000000000c0"
+            .parse()
+            .unwrap();
+        checked.set_operators([(
+            ours,
+            Some(Operator {
+                operator: Address::repeat_byte(0x0e),
+                committer,
+            }),
+        )]);
+        let lookahead = checked.lookahead(&relay, Slot(10), Slot(12));
+        assert_eq!(lookahead[0]["sidecars"].as_array().unwrap().len(), 1);
+        assert_eq!(
+            lookahead[0]["operator"],
+            "0x0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e"
+        );
+        checked.set_operators([(
+            ours,
+            Some(Operator {
+                operator: Address::repeat_byte(0x0e),
+                committer: Address::repeat_byte(0x99),
+            }),
+        )]);
+        let lookahead = checked.lookahead(&relay, Slot(10), Slot(12));
+        assert!(
+            lookahead[0]["sidecars"].as_array().unwrap().is_empty(),
+            "a sidecar signing as another committer is not the operator's"
+        );
+        checked.set_operators([(ours, None)]);
+        let lookahead = checked.lookahead(&relay, Slot(10), Slot(12));
+        assert!(lookahead[0]["sidecars"].as_array().unwrap().is_empty());
+        assert_eq!(lookahead[0]["committer"], Value::Null);
     }
 }

@@ -127,13 +127,16 @@ pub async fn run(
         tokio::spawn(follow_duties(beacon.clone(), relay.clone())),
         tokio::spawn(follow_heads(beacon, relay.clone())),
     ];
-    let market = Arc::new(Market::default());
+    let market = Arc::new(if config.market.registry.is_some() {
+        Market::with_registry()
+    } else {
+        Market::default()
+    });
     let market_task = (!config.market.sidecars.is_empty()).then(|| {
         tokio::spawn(market::follow(
             market.clone(),
             relay.clone(),
-            config.market.sidecars.clone(),
-            config.market.refresh_ms,
+            config.market.clone(),
         ))
     });
 

@@ -123,6 +123,15 @@ impl World {
     /// Starts a relay (sharing through `redis` if given) and waits until it is ready
     /// and knows the slot's payload attributes.
     pub(crate) async fn start_relay(&self, redis: Option<&str>) -> RelayProcess {
+        self.start_relay_with(redis, &[]).await
+    }
+
+    /// [`Self::start_relay`] with more flags.
+    pub(crate) async fn start_relay_with(
+        &self,
+        redis: Option<&str>,
+        extra: &[&str],
+    ) -> RelayProcess {
         let port = baton_toolchain::free_port().unwrap();
         let mut command = Command::new(env!("CARGO_BIN_EXE_baton-relay"));
         command
@@ -139,6 +148,7 @@ impl World {
         if let Some(url) = redis {
             command.args(["--redis.url", url]);
         }
+        command.args(extra);
         let child = command.spawn().expect("start baton-relay");
         let relay = RelayProcess {
             child,

@@ -7,4 +7,5 @@
 mod bad_input;
 mod flow;
 mod harness;
+mod market;
 mod sharing;

@@ -9,8 +9,12 @@
 //! | ⑥ | validator registrations, `getHeader` and `header_with_proofs`, signed blinded blocks (v1 and v2), publishing to the beacon node | [`service`] (`register.rs`, `proposer.rs`), `api/proposer.rs`, [`beacon`] |
 //!
 //! Around them: the data API ([`state::history`]), the marketplace slot router
-//! ([`market`]), and sharing between instances through Redis ([`sharing`]). The
-//! current slot's auction lives in memory; Redis is written behind it and never sits
+//! ([`market`]: offers from sidecars, operators from the `Registry`), sharing between
+//! instances through Redis ([`sharing`]), builder signatures verified on long-lived
+//! threads ([`verifier`]), and the simulated proposer, gateway and builder the tests and
+//! `baton-relay-loadgen` drive it with ([`sim`]).
+//!
+//! The current slot's auction lives in memory; Redis is written behind it and never sits
 //! between a submission and its bid becoming available. Without Redis the relay runs
 //! embedded in one process. The HTTP surface, error codes and limits are in
 //! `docs/relay.md`.

@@ -198,16 +198,7 @@ pub async fn fetch(
         .await
         .and_then(reqwest::Response::error_for_status)
         .map_err(|e| e.to_string())?;
-    if response
-        .content_length()
-        .is_some_and(|l| l > MAX_ANSWER_BYTES as u64)
-    {
-        return Err("answer too large".to_owned());
-    }
-    let bytes = response.bytes().await.map_err(|e| e.to_string())?;
-    if bytes.len() > MAX_ANSWER_BYTES {
-        return Err("answer too large".to_owned());
-    }
+    let bytes = crate::beacon::read_limited(response, MAX_ANSWER_BYTES).await?;
     parse(&bytes, url, now_ms)
 }
 

@@ -115,10 +115,9 @@ impl BeaconClient {
             .await
             .and_then(reqwest::Response::error_for_status)
             .map_err(|e| http(e.to_string()))?;
-        let bytes = response.bytes().await.map_err(|e| http(e.to_string()))?;
-        if bytes.len() > MAX_ANSWER_BYTES {
-            return Err(http(format!("answer of {} bytes", bytes.len())));
-        }
+        let bytes = read_limited(response, MAX_ANSWER_BYTES)
+            .await
+            .map_err(http)?;
         let envelope: Envelope<Value> =
             serde_json::from_slice(&bytes).map_err(|e| BeaconError::Shape {
                 path: path.to_owned(),
@@ -241,6 +240,25 @@ impl BeaconClient {
         }
         Ok(())
     }
+}
+
+/// Reads a response body of at most `limit` bytes, chunk by chunk (a larger one is an
+/// error before it is all in memory).
+pub(crate) async fn read_limited(
+    mut response: reqwest::Response,
+    limit: usize,
+) -> Result<Vec<u8>, String> {
+    if response.content_length().is_some_and(|l| l > limit as u64) {
+        return Err(format!("answer over {limit} bytes"));
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(|e| e.to_string())? {
+        if body.len() + chunk.len() > limit {
+            return Err(format!("answer over {limit} bytes"));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 /// Splits a `text/event-stream` into `(event, data)` pairs, with bounded buffering.

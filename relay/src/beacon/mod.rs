@@ -6,6 +6,7 @@
 mod client;
 pub mod stub;
 
+pub(crate) use client::read_limited;
 pub use client::{BeaconClient, BeaconError, ChainInfo, ProposerDuty};
 
 use alloy_primitives::{Address, B256};

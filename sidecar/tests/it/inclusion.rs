@@ -108,7 +108,7 @@ async fn serve_on(dir: &Path, anvil: Anvil) -> Fixture {
                 gas_per_slot: GAS_PER_SLOT,
                 batch_max_txs: 16,
                 batch_max_bytes: 100_000,
-                blobs_per_slot: 6,
+                blobs_per_slot: 3,
             }),
             duties,
             clock,
@@ -487,6 +487,26 @@ async fn every_inclusion_rule_rejects_with_its_code() {
         ),
         1308
     );
+
+    // Blobs: the slot sells 3 here; a blob fee cap below the worst-case blob base fee
+    // fails. (Two blobs in hex are about half of the 1 MiB request limit.)
+    let blobber = PrivateKeySigner::random();
+    l1.fund(blobber.address(), 1_000 * max_cost()).await;
+    l1.mine_in(HEAD_SLOT + 3).await;
+    let two = sample::blob_call(&blobber, l1.chain_id(), 0, 2, 1_000_000_000).unwrap();
+    l1.promised(104, vec![two], &blobber).await;
+    let two_more = sample::blob_call(&blobber, l1.chain_id(), 1, 2, 1_000_000_000).unwrap();
+    assert_eq!(
+        error_code(&l1.include(104, vec![two_more], &blobber).await),
+        1309
+    );
+    let free = sample::blob_call(&blobber, l1.chain_id(), 1, 1, 0).unwrap();
+    assert_eq!(
+        error_code(&l1.include(104, vec![free], &blobber).await),
+        1302
+    );
+    let one = sample::blob_call(&blobber, l1.chain_id(), 1, 1, 1_000_000_000).unwrap();
+    l1.promised(104, vec![one], &blobber).await;
 
     // 1101/1102/1103: slot rules apply as for sequencing.
     assert_eq!(

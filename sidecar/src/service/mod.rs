@@ -239,7 +239,7 @@ impl Service {
         metrics::record_request(started.elapsed());
         match &result {
             Ok(signed) => metrics::record_commitment(signed.commitment.kind),
-            Err(e) => metrics::record_rejection(e.rejection()),
+            Err(e) => metrics::record_error(e),
         }
         result
     }

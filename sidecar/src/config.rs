@@ -67,6 +67,9 @@ pub struct Config {
     pub validators: Vec<BlsPublicKey>,
     /// Rollups it sequences: a fixed list, or every rollup registered in a `RollupInbox`.
     pub rollups: RollupSource,
+    /// L2 JSON-RPC URLs of rollups whose transactions are checked against L2 nonce and
+    /// balance.
+    pub l2_rpcs: Vec<(RollupId, String)>,
     /// Promises close this long before a slot starts (ms).
     pub deadline_ms: u64,
     /// Slots ahead promises are sold for.

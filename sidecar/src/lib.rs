@@ -5,7 +5,7 @@
 //! |---|---|
 //! | [`rpc`], [`rate_limit`] | ① the wallet-facing JSON-RPC API, its error codes, rate limits, `/metrics` |
 //! | [`lookahead`] | ② which upcoming slots are ours; the slot clock |
-//! | [`execution`] | ② the L1 head, worst-case fees of upcoming slots, accounts' nonce, balance and code |
+//! | [`execution`], [`l2`] | ② the L1 head, worst-case fees of upcoming slots, accounts' nonce, balance and code; rollup senders' L2 nonce and balance |
 //! | [`ledger`], [`pricing`] | ②–③ batch positions, L1 gas, nonces and balances across pending promises; prices |
 //! | [`journal`] | ③ the crash-safe record of every promise, durable before signing |
 //! | [`service`] | ①–③ request → checks → reservation → journal → signature |
@@ -21,6 +21,7 @@ pub mod config;
 pub mod execution;
 pub mod head_events;
 pub mod journal;
+pub mod l2;
 pub mod ledger;
 pub mod lookahead;
 pub(crate) mod metrics;

@@ -106,6 +106,14 @@ struct RunArgs {
     /// comma-separated [default: 1=167001,2=167002].
     #[arg(long, env = "BATON_ROLLUPS", value_delimiter = ',')]
     rollups: Option<Vec<RollupArg>>,
+    /// L2 JSON-RPC of rollups whose transactions are checked against their senders' L2
+    /// nonce and balance, as `id=url`, comma-separated [default: none].
+    #[arg(
+        long = "rollup.l2-rpc",
+        env = "BATON_ROLLUP_L2_RPC",
+        value_delimiter = ','
+    )]
+    rollup_l2_rpc: Option<Vec<String>>,
     /// Promises close this many ms before the slot [default: 500].
     #[arg(long = "deadline-ms", env = "BATON_DEADLINE_MS")]
     deadline_ms: Option<u64>,
@@ -207,6 +215,7 @@ impl TryFrom<RunArgs> for Config {
                 committer_key_file,
                 validator_pubkeys,
                 rollups,
+                rollup_l2_rpc,
                 deadline_ms,
                 window_slots,
                 limits_gas_per_slot,
@@ -252,8 +261,20 @@ impl TryFrom<RunArgs> for Config {
                 allow_volatile: cli.journal_redis_allow_volatile.unwrap_or(false),
             }),
         };
+        let mut l2_rpcs = Vec::new();
+        for item in cli.rollup_l2_rpc.unwrap_or_default() {
+            let (id, url) = item
+                .split_once('=')
+                .ok_or_else(|| eyre!("--rollup.l2-rpc `{item}` must be written id=url"))?;
+            let id: u64 = id
+                .trim()
+                .parse()
+                .map_err(|_| eyre!("--rollup.l2-rpc: bad rollup id in `{item}`"))?;
+            l2_rpcs.push((RollupId(id), url.trim().to_owned()));
+        }
         Ok(Self {
             journal,
+            l2_rpcs,
             data_dir: cli
                 .data_dir
                 .unwrap_or_else(|| PathBuf::from(".baton-sidecar")),

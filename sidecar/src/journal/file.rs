@@ -215,6 +215,7 @@ mod tests {
             },
             reservation: Reservation::Sequencing {
                 placements: vec![(RollupId(1), Position(i), tx)],
+                l2_senders: vec![],
             },
             wallet: Address::repeat_byte(3),
         }

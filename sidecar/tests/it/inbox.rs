@@ -93,6 +93,7 @@ async fn run_sequences_exactly_the_rollups_registered_in_the_inbox() {
         l1_rpc: anvil.endpoint(),
         head_poll_ms: 100,
         rollups: RollupSource::Inbox(*inbox.address()),
+        l2_rpcs: vec![],
         deadline_ms: 500,
         window_slots: 32,
         limits: Limits {

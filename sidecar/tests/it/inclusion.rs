@@ -114,6 +114,7 @@ async fn serve_on(dir: &Path, anvil: Anvil) -> Fixture {
             clock,
             rollups: HashMap::new(),
             execution: execution.clone(),
+            l2: HashMap::new(),
         },
     )
     .unwrap();
@@ -570,6 +571,7 @@ async fn no_head_means_no_inclusion_promise() {
             clock: Arc::new(ManualClock::new((GENESIS + HEAD_SLOT * 2 + 1) * 1000)),
             rollups: HashMap::new(),
             execution: dead,
+            l2: HashMap::new(),
         },
     )
     .unwrap();

@@ -88,6 +88,7 @@ async fn run_sequences_exactly_the_rollups_registered_in_the_inbox() {
         slots_per_epoch: 8,
         slasher,
         committer: CommitterKey(PrivateKeySigner::from_bytes(&B256::repeat_byte(0x44)).unwrap()),
+        delegate: None,
         validators: vec![validator],
         rollups: RollupSource::Inbox {
             l1_rpc: anvil.endpoint(),

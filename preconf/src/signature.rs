@@ -1,10 +1,18 @@
 //! ECDSA (secp256k1) signatures as Baton carries them: 65 bytes `r ‖ s ‖ v`, `v ∈ {27, 28}`,
 //! low `s` (EIP-2). Anything else is rejected before recovery, exactly as the `Slasher`
 //! contract does.
+//!
+//! Recovery, which every wallet request and commitment check pays for, runs on
+//! libsecp256k1 (the `secp256k1` crate; C, like blst), several times faster than k256; a
+//! property test holds it to the k256 path's results, errors included.
 
 use std::fmt;
 
 use alloy_primitives::{Address, B256, Signature, U256, hex};
+use secp256k1::{
+    Message,
+    ecdsa::{RecoverableSignature, RecoveryId},
+};
 use serde::{Deserialize, Deserializer, Serialize, Serializer, de::Error as _};
 
 /// Half the secp256k1 group order: the largest `s` EIP-2 allows.
@@ -85,8 +93,33 @@ impl EcdsaSignature {
         out
     }
 
-    /// The signer of `digest`.
+    /// The signer of `digest`. Fails with [`SignatureError::Unrecoverable`] if `r` is not
+    /// below the group order or not the x-coordinate of a curve point, or the recovered key
+    /// would be the point at infinity.
     pub fn recover(&self, digest: B256) -> Result<Address, SignatureError> {
+        let mut compact = [0u8; 64];
+        compact[..32].copy_from_slice(&self.0.r().to_be_bytes::<32>());
+        compact[32..].copy_from_slice(&self.0.s().to_be_bytes::<32>());
+        // `v` is 27 or 28: the y parity of R, never the x-overflow ids 2 and 3.
+        let id = if self.0.v() {
+            RecoveryId::One
+        } else {
+            RecoveryId::Zero
+        };
+        // Parsing refuses r or s at or above the group order.
+        let signature = RecoverableSignature::from_compact(&compact, id)
+            .map_err(|_| SignatureError::Unrecoverable)?;
+        let key = signature
+            .recover(Message::from_digest(digest.0))
+            .map_err(|_| SignatureError::Unrecoverable)?;
+        Ok(Address::from_raw_public_key(
+            &key.serialize_uncompressed()[1..],
+        ))
+    }
+
+    /// The k256 recovery the libsecp256k1 path replaced, kept as its reference.
+    #[cfg(test)]
+    fn recover_k256(&self, digest: B256) -> Result<Address, SignatureError> {
         self.0
             .recover_address_from_prehash(&digest)
             .map_err(|_| SignatureError::Unrecoverable)
@@ -144,7 +177,9 @@ pub fn sign_digest(
 
 #[cfg(test)]
 mod tests {
+    use alloy_primitives::keccak256;
     use alloy_signer_local::PrivateKeySigner;
+    use proptest::prelude::*;
 
     use super::*;
 
@@ -191,6 +226,89 @@ mod tests {
             EcdsaSignature::from_bytes(&zero_r),
             Err(SignatureError::Unrecoverable)
         );
+    }
+
+    /// The secp256k1 group order n.
+    const N: [u8; 32] =
+        alloy_primitives::hex!("fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141");
+
+    /// 65 signature bytes from `r`, `s`, `v` (27 or 28).
+    fn raw(r: [u8; 32], s: [u8; 32], v: u8) -> [u8; 65] {
+        let mut out = [0u8; 65];
+        out[..32].copy_from_slice(&r);
+        out[32..64].copy_from_slice(&s);
+        out[64] = v;
+        out
+    }
+
+    /// Compares both recovery paths on one signature, errors included.
+    fn same_on_both_paths(sig: &EcdsaSignature, digest: B256) -> Result<(), TestCaseError> {
+        prop_assert_eq!(sig.recover(digest), sig.recover_k256(digest));
+        Ok(())
+    }
+
+    /// `r` values where the two libraries could disagree: the top of the range (at or
+    /// above n, which both must refuse; n - 1), and small values.
+    fn edge_r() -> impl Strategy<Value = [u8; 32]> {
+        let n = U256::from_be_bytes(N);
+        prop_oneof![
+            (0u64..64).prop_map(move |d| (n - U256::from(32) + U256::from(d)).to_be_bytes()),
+            (0u64..64).prop_map(move |d| (U256::MAX - U256::from(d)).to_be_bytes()),
+            (1u64..64).prop_map(|d| U256::from(d).to_be_bytes()),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        /// Real signatures by random keys over random digests: both paths find the signer.
+        #[test]
+        fn libsecp256k1_recovers_like_k256(key in any::<[u8; 32]>(), digest in any::<[u8; 32]>()) {
+            let Ok(signer) = PrivateKeySigner::from_bytes(&B256::from(key)) else {
+                return Err(TestCaseError::reject("not a secret key"));
+            };
+            let digest = B256::from(digest);
+            let sig = sign_digest(&signer, digest).unwrap();
+            prop_assert_eq!(sig.recover(digest), Ok(signer.address()));
+            same_on_both_paths(&sig, digest)?;
+            // Another digest recovers someone else, the same someone on both paths.
+            let other = keccak256(digest);
+            prop_assert_ne!(sig.recover(other), Ok(signer.address()));
+            same_on_both_paths(&sig, other)?;
+        }
+
+        /// Arbitrary bytes that pass the parser (about half of random `r` are not on the
+        /// curve): the same address or the same error on both paths.
+        #[test]
+        fn arbitrary_signatures_agree(
+            r in prop_oneof![any::<[u8; 32]>(), edge_r()],
+            // Top bit clear: all but a sliver are low-s.
+            s in any::<[u8; 32]>().prop_map(|mut s| { s[0] &= 0x7f; s }),
+            v in 27u8..=28,
+            digest in any::<[u8; 32]>(),
+        ) {
+            let Ok(sig) = EcdsaSignature::from_bytes(&raw(r, s, v)) else {
+                return Err(TestCaseError::reject("refused by the parser"));
+            };
+            same_on_both_paths(&sig, B256::from(digest))?;
+        }
+    }
+
+    #[test]
+    fn out_of_range_r_is_unrecoverable_on_both_paths() {
+        let mut s = [0u8; 32];
+        s[31] = 1;
+        for r in [N, [0xff; 32]] {
+            let sig = EcdsaSignature::from_bytes(&raw(r, s, 27)).unwrap();
+            assert_eq!(
+                sig.recover(B256::repeat_byte(1)),
+                Err(SignatureError::Unrecoverable)
+            );
+            assert_eq!(
+                sig.recover_k256(B256::repeat_byte(1)),
+                Err(SignatureError::Unrecoverable)
+            );
+        }
     }
 
     #[test]

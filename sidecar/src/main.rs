@@ -3,11 +3,11 @@
 use std::{fs, net::SocketAddr, path::PathBuf, time::Duration};
 
 use alloy_primitives::{Address, U256};
-use alloy_signer_local::PrivateKeySigner;
 use baton_preconf::{BlsPublicKey, RollupId};
 use baton_sidecar::{
     config::{CommitterKey, Config, JournalBackend, RollupSource},
     journal::RedisOptions,
+    keys::{self, DelegateKey},
     ledger::Limits,
 };
 use clap::{Parser, Subcommand};
@@ -82,9 +82,22 @@ struct RunArgs {
     /// The Slasher contract (EIP-712 verifying contract). Required.
     #[arg(long, env = "BATON_SLASHER")]
     slasher: Option<Address>,
-    /// File holding the committer's hex private key. Required.
+    /// The committer's key: a web3 secret-storage (v3) keystore, or a file holding the hex
+    /// private key. Required.
     #[arg(long = "committer.key-file", env = "BATON_COMMITTER_KEY_FILE")]
     committer_key_file: Option<PathBuf>,
+    /// Password file of the committer keystore (trailing newline ignored); none for a hex key.
+    #[arg(
+        long = "committer.password-file",
+        env = "BATON_COMMITTER_PASSWORD_FILE"
+    )]
+    committer_password_file: Option<PathBuf>,
+    /// The delegate's EIP-2335 BLS keystore, which will sign constraints [default: none].
+    #[arg(long = "delegate.keystore", env = "BATON_DELEGATE_KEYSTORE")]
+    delegate_keystore: Option<PathBuf>,
+    /// Password file of the delegate keystore.
+    #[arg(long = "delegate.password-file", env = "BATON_DELEGATE_PASSWORD_FILE")]
+    delegate_password_file: Option<PathBuf>,
     /// Validator BLS public keys served, comma-separated. Required.
     #[arg(
         long = "validator.pubkeys",
@@ -213,6 +226,9 @@ impl TryFrom<RunArgs> for Config {
                 chain_slots_per_epoch,
                 slasher,
                 committer_key_file,
+                committer_password_file,
+                delegate_keystore,
+                delegate_password_file,
                 validator_pubkeys,
                 rollups,
                 rollup_l2_rpc,
@@ -232,15 +248,21 @@ impl TryFrom<RunArgs> for Config {
         let key_file = cli
             .committer_key_file
             .ok_or_else(|| eyre!("--committer.key-file (BATON_COMMITTER_KEY_FILE) is required"))?;
-        // Never echo the file's contents: it is a secret.
-        let key_hex = fs::read_to_string(&key_file)
-            .wrap_err_with(|| format!("reading the committer key file {}", key_file.display()))?;
-        let committer: PrivateKeySigner = key_hex.trim().parse().map_err(|_| {
-            eyre!(
-                "{} does not hold a hex secp256k1 private key",
-                key_file.display()
-            )
-        })?;
+        // Key errors never carry secret material.
+        let committer = keys::load_committer(&key_file, cli.committer_password_file.as_deref())
+            .wrap_err_with(|| format!("loading the committer key from {}", key_file.display()))?;
+        let delegate = match (cli.delegate_keystore, cli.delegate_password_file) {
+            (Some(keystore), Some(password)) => Some(DelegateKey::new(
+                keys::load_bls_keystore(&keystore, &password).wrap_err_with(|| {
+                    format!("loading the delegate key from {}", keystore.display())
+                })?,
+            )),
+            (Some(_), None) => bail!(
+                "--delegate.keystore needs --delegate.password-file (BATON_DELEGATE_PASSWORD_FILE)"
+            ),
+            (None, Some(_)) => bail!("--delegate.password-file given without --delegate.keystore"),
+            (None, None) => None,
+        };
         let validators = cli.validator_pubkeys.unwrap_or_default();
         if validators.is_empty() {
             bail!("--validator.pubkeys (BATON_VALIDATOR_PUBKEYS) must name at least one validator");
@@ -291,6 +313,7 @@ impl TryFrom<RunArgs> for Config {
                 .slasher
                 .ok_or_else(|| eyre!("--slasher (BATON_SLASHER) is required"))?,
             committer: CommitterKey(committer),
+            delegate,
             validators,
             l1_rpc: cli
                 .l1_rpc

@@ -58,6 +58,7 @@ fn config(
         validators: vec![validator],
         rollups: RollupSource::Fixed(vec![(RollupId(1), 167_001)]),
         l2_rpcs: vec![],
+        delegate: None,
         deadline_ms: 500,
         window_slots: 32,
         limits: Limits {

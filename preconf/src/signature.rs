@@ -52,6 +52,38 @@ pub enum SignatureError {
     },
 }
 
+/// The signer of `digest` under `signature` (its `v` read as the y parity of R), on
+/// libsecp256k1. Used for wallet signatures once parsed, and for transaction senders
+/// (whose `s` the caller checks against EIP-2 first).
+pub(crate) fn recover_signer(
+    signature: &Signature,
+    digest: B256,
+) -> Result<Address, SignatureError> {
+    let mut compact = [0u8; 64];
+    compact[..32].copy_from_slice(&signature.r().to_be_bytes::<32>());
+    compact[32..].copy_from_slice(&signature.s().to_be_bytes::<32>());
+    // The y parity of R, never the x-overflow ids 2 and 3.
+    let id = if signature.v() {
+        RecoveryId::One
+    } else {
+        RecoveryId::Zero
+    };
+    // Parsing refuses r or s at or above the group order.
+    let recoverable = RecoverableSignature::from_compact(&compact, id)
+        .map_err(|_| SignatureError::Unrecoverable)?;
+    let key = recoverable
+        .recover(Message::from_digest(digest.0))
+        .map_err(|_| SignatureError::Unrecoverable)?;
+    Ok(Address::from_raw_public_key(
+        &key.serialize_uncompressed()[1..],
+    ))
+}
+
+/// Whether `s` is in the lower half of the group order (EIP-2).
+pub(crate) fn is_low_s(signature: &Signature) -> bool {
+    signature.s() <= SECP256K1N_HALF
+}
+
 /// A checked 65-byte ECDSA signature.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct EcdsaSignature(Signature);
@@ -97,24 +129,7 @@ impl EcdsaSignature {
     /// below the group order or not the x-coordinate of a curve point, or the recovered key
     /// would be the point at infinity.
     pub fn recover(&self, digest: B256) -> Result<Address, SignatureError> {
-        let mut compact = [0u8; 64];
-        compact[..32].copy_from_slice(&self.0.r().to_be_bytes::<32>());
-        compact[32..].copy_from_slice(&self.0.s().to_be_bytes::<32>());
-        // `v` is 27 or 28: the y parity of R, never the x-overflow ids 2 and 3.
-        let id = if self.0.v() {
-            RecoveryId::One
-        } else {
-            RecoveryId::Zero
-        };
-        // Parsing refuses r or s at or above the group order.
-        let signature = RecoverableSignature::from_compact(&compact, id)
-            .map_err(|_| SignatureError::Unrecoverable)?;
-        let key = signature
-            .recover(Message::from_digest(digest.0))
-            .map_err(|_| SignatureError::Unrecoverable)?;
-        Ok(Address::from_raw_public_key(
-            &key.serialize_uncompressed()[1..],
-        ))
+        recover_signer(&self.0, digest)
     }
 
     /// The k256 recovery the libsecp256k1 path replaced, kept as its reference.

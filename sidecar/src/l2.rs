@@ -9,10 +9,13 @@
 use alloy::{
     eips::BlockNumberOrTag,
     primitives::Address,
-    providers::{DynProvider, Provider, ProviderBuilder},
+    providers::{DynProvider, Provider as _, ProviderBuilder},
 };
 
-use crate::{execution::ExecError, ledger::AccountState};
+use crate::{
+    execution::{ExecError, nonce_and_balance},
+    ledger::AccountState,
+};
 
 /// A rollup's L2 execution client.
 #[derive(Debug, Clone)]
@@ -33,24 +36,8 @@ impl L2Client {
 
     /// `address`'s nonce and balance at the L2's latest block.
     pub async fn account(&self, address: Address) -> Result<AccountState, ExecError> {
-        let rpc = |e: alloy::transports::TransportError| ExecError::Rpc(e.to_string());
-        let at = BlockNumberOrTag::Latest.into();
-        let (nonce, balance) = tokio::try_join!(
-            async {
-                self.provider
-                    .get_transaction_count(address)
-                    .block_id(at)
-                    .await
-                    .map_err(rpc)
-            },
-            async {
-                self.provider
-                    .get_balance(address)
-                    .block_id(at)
-                    .await
-                    .map_err(rpc)
-            },
-        )?;
+        let (nonce, balance) =
+            nonce_and_balance(&self.provider, address, BlockNumberOrTag::Latest.into()).await?;
         Ok(AccountState { nonce, balance })
     }
 }

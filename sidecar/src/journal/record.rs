@@ -55,4 +55,12 @@ impl JournalEntry {
     pub const fn request_id(&self) -> B256 {
         self.commitment.request_id
     }
+
+    /// The record's bytes, as every journal stores them (JSON).
+    pub(crate) fn encode(&self) -> Result<Vec<u8>, super::JournalError> {
+        serde_json::to_vec(self).map_err(|e| super::JournalError::Corrupt {
+            index: 0,
+            reason: e.to_string(),
+        })
+    }
 }

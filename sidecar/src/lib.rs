@@ -9,6 +9,7 @@
 //! | [`ledger`], [`pricing`] | ②–③ batch positions, L1 gas, nonces and balances across pending promises; prices |
 //! | [`journal`] | ③ the crash-safe record of every promise, durable before signing |
 //! | [`service`] | ①–③ request → checks → reservation → journal → signature |
+//! | [`operator`] | ④, ⑧ the operator's commands: Registry opt-in and exit, status, delegations |
 //! | [`keys`] | ③–④ the committer's ECDSA key and the delegate's BLS key, from keystores |
 //! | [`beacon`], [`head_events`], [`rollups`], [`run`], [`config`] | ② proposer duties and head events from the beacon API; rollups from the `RollupInbox`; wiring and shutdown |
 //!
@@ -26,6 +27,7 @@ pub mod keys;
 pub mod l2;
 pub mod ledger;
 pub mod lookahead;
+pub mod operator;
 pub(crate) mod metrics;
 pub mod pricing;
 pub mod rate_limit;

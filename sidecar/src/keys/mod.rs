@@ -148,6 +148,11 @@ pub enum KeyError {
 
 /// Reads at most `limit` bytes of `path` into a buffer that is zeroized on drop (allocated
 /// once, so no copy is left behind by growth).
+/// Reads a keystore file (at most [`MAX_KEYSTORE_FILE`] bytes).
+pub fn read_keystore_file(path: &Path) -> Result<Zeroizing<Vec<u8>>, KeyError> {
+    read_bounded(path, MAX_KEYSTORE_FILE)
+}
+
 fn read_bounded(path: &Path, limit: u64) -> Result<Zeroizing<Vec<u8>>, KeyError> {
     let io_err = |source| KeyError::Io {
         path: path.to_owned(),

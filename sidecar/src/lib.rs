@@ -19,6 +19,7 @@
 //! JSON-RPC surface. Still to come (see the README status table): steps ④ and ⑥.
 
 pub mod beacon;
+pub mod cli;
 pub mod config;
 pub mod execution;
 pub mod head_events;
@@ -27,8 +28,8 @@ pub mod keys;
 pub mod l2;
 pub mod ledger;
 pub mod lookahead;
-pub mod operator;
 pub(crate) mod metrics;
+pub mod operator;
 pub mod pricing;
 pub mod rate_limit;
 pub mod rollups;

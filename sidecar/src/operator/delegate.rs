@@ -40,10 +40,9 @@ pub async fn delegate(
     let epoch = chain.epoch_of(current);
     let mut signed = Vec::new();
     for e in [epoch, Epoch(epoch.0 + 1)] {
-        let duties = beacon
-            .proposer_duties(e)
-            .await
-            .map_err(|err| OperatorError::chain(format!("reading epoch {}'s proposer duties", e.0), err))?;
+        let duties = beacon.proposer_duties(e).await.map_err(|err| {
+            OperatorError::chain(format!("reading epoch {}'s proposer duties", e.0), err)
+        })?;
         for (slot, pubkey) in duties {
             let Some(key) = ours.get(&pubkey) else {
                 continue;
@@ -61,7 +60,9 @@ pub async fn delegate(
             signed.push(
                 delegation
                     .sign(key, chain.genesis_fork_version)
-                    .map_err(|err| OperatorError::Refused(format!("signing a delegation: {err}")))?,
+                    .map_err(|err| {
+                        OperatorError::Refused(format!("signing a delegation: {err}"))
+                    })?,
             );
         }
     }
@@ -74,7 +75,10 @@ pub async fn delegate(
         relays: Vec::with_capacity(relays.len()),
     };
     for relay in relays {
-        let url = format!("{}/constraints/v0/builder/delegate", relay.trim_end_matches('/'));
+        let url = format!(
+            "{}/constraints/v0/builder/delegate",
+            relay.trim_end_matches('/')
+        );
         let mut accepted = 0;
         let mut refusal = None;
         for delegation in &report.signed {
@@ -83,7 +87,10 @@ pub async fn delegate(
                 Ok(answer) => {
                     let status = answer.status();
                     let body = answer.text().await.unwrap_or_default();
-                    refusal.get_or_insert(format!("{status}: {}", body.chars().take(200).collect::<String>()));
+                    refusal.get_or_insert(format!(
+                        "{status}: {}",
+                        body.chars().take(200).collect::<String>()
+                    ));
                 }
                 Err(e) => {
                     refusal.get_or_insert(e.to_string());

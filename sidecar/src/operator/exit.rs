@@ -18,7 +18,7 @@ pub struct ExitReport {
 }
 
 /// `time` (Unix seconds) as `YYYY-MM-DD HH:MM:SS UTC`.
-pub(crate) fn utc(time: u64) -> String {
+pub fn utc(time: u64) -> String {
     let days = time / 86_400;
     let secs = time % 86_400;
     // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
@@ -42,7 +42,10 @@ pub(crate) fn utc(time: u64) -> String {
 async fn ready_at(account: &OperatorAccount) -> Result<(u64, u64, u32, U256), OperatorError> {
     let registry = account.registry();
     let call = |what: &str, e: alloy::contract::Error| {
-        OperatorError::chain(format!("reading {what} from the Registry"), revert_reason(&e))
+        OperatorError::chain(
+            format!("reading {what} from the Registry"),
+            revert_reason(&e),
+        )
     };
     let op = registry
         .operatorOf(account.operator)
@@ -77,8 +80,11 @@ async fn ready_at(account: &OperatorAccount) -> Result<(u64, u64, u32, U256), Op
     } else {
         requested
     };
-    let ready = (from.saturating_add(exit_delay))
-        .max(op.lastRegistrationAt.to::<u64>().saturating_add(fraud_window));
+    let ready = (from.saturating_add(exit_delay)).max(
+        op.lastRegistrationAt
+            .to::<u64>()
+            .saturating_add(fraud_window),
+    );
     Ok((requested, ready, op.openDisputes, U256::from(op.collateral)))
 }
 

@@ -22,7 +22,7 @@ use baton_contracts::Registry;
 use baton_preconf::BlsPublicKey;
 
 pub use delegate::{DelegationReport, delegate};
-pub use exit::{ExitReport, opt_out, withdraw};
+pub use exit::{ExitReport, opt_out, utc, withdraw};
 pub use keys::{KeyListing, keystore_pubkey, list_keys};
 pub use register::{MAX_BATCH, RegisterPlan, plan_registration, register};
 pub use status::{OperatorStatus, ValidatorStatus, status};

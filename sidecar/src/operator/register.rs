@@ -40,7 +40,8 @@ pub struct RegisterPlan {
 impl RegisterPlan {
     /// Transactions `register` will send.
     pub fn transactions(&self) -> usize {
-        usize::from(self.new_operator_collateral.is_some()) + self.keys.len().div_ceil(self.batch_size)
+        usize::from(self.new_operator_collateral.is_some())
+            + self.keys.len().div_ceil(self.batch_size)
     }
 
     /// The estimated fee plus collateral, in wei.
@@ -112,7 +113,10 @@ pub async fn plan_registration(
     let batch_size = batch_size.clamp(1, MAX_BATCH);
     let registry = account.registry();
     let call = |what: &str, e: alloy::contract::Error| {
-        OperatorError::chain(format!("reading {what} from the Registry"), revert_reason(&e))
+        OperatorError::chain(
+            format!("reading {what} from the Registry"),
+            revert_reason(&e),
+        )
     };
     let op = registry
         .operatorOf(account.operator)

@@ -60,7 +60,10 @@ pub async fn status(
 ) -> Result<OperatorStatus, OperatorError> {
     let registry = account.registry();
     let call = |what: &str, e: alloy::contract::Error| {
-        OperatorError::chain(format!("reading {what} from the Registry"), revert_reason(&e))
+        OperatorError::chain(
+            format!("reading {what} from the Registry"),
+            revert_reason(&e),
+        )
     };
     let op = registry
         .operatorOf(account.operator)
@@ -175,7 +178,9 @@ async fn next_slots(url: &str) -> Result<Vec<(u64, BlsPublicKey)>, String> {
         .map_err(|e| e.to_string())?;
     let answer: Answer = http
         .post(url)
-        .json(&serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": "baton_slots", "params": []}))
+        .json(
+            &serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": "baton_slots", "params": []}),
+        )
         .send()
         .await
         .and_then(reqwest::Response::error_for_status)

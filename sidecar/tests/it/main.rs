@@ -8,5 +8,6 @@ mod beacon;
 mod failover;
 mod inbox;
 mod inclusion;
+mod operator;
 mod sequencing;
 mod shared_journal;

@@ -10,6 +10,7 @@
 //! | [`ssz`] | builder-API containers, `transactions_root`, multiproofs | ⑤, ⑥ |
 //! | [`batch`] | rollup batch Merkle roots and position proofs | ④, ⑦, ⑧ |
 //! | [`mpt`] | transaction-trie and account proofs for disputes | ⑧ |
+//! | `client` (feature `client`) | a wallet: request, verify and track promises | ①, ③, ⑧ |
 //!
 //! The byte-level rules are written down in `docs/commitments.md` and
 //! `docs/derivation.md`, and pinned by the golden vectors in `tests/vectors/`, which the
@@ -18,6 +19,8 @@
 pub mod batch;
 pub mod bls;
 pub mod chain_spec;
+#[cfg(feature = "client")]
+pub mod client;
 pub mod commitment;
 pub mod constraints;
 pub mod eip712;

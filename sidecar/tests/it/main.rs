@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod beacon;
+mod client;
 mod failover;
 mod inbox;
 mod inclusion;

@@ -9,6 +9,7 @@
 //! | [`bls`], [`constraints`] | BLS keys and domains; delegations and constraints | ④ |
 //! | [`ssz`] | builder-API containers, `transactions_root`, multiproofs | ⑤, ⑥ |
 //! | [`batch`] | rollup batch Merkle roots and position proofs | ④, ⑦, ⑧ |
+//! | [`derive`] | rollup derivation rules: canonical batch, L2 transactions, reorgs, promises kept or broken | ⑧ |
 //! | [`mpt`] | transaction-trie and account proofs for disputes | ⑧ |
 //!
 //! The byte-level rules are written down in `docs/commitments.md` and
@@ -20,6 +21,7 @@ pub mod bls;
 pub mod chain_spec;
 pub mod commitment;
 pub mod constraints;
+pub mod derive;
 pub mod eip712;
 pub mod mpt;
 pub mod request;

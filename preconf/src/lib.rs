@@ -11,6 +11,7 @@
 //! | [`batch`] | rollup batch Merkle roots and position proofs | ④, ⑦, ⑧ |
 //! | [`derive`] | rollup derivation rules: canonical batch, L2 transactions, reorgs, promises kept or broken | ⑧ |
 //! | [`mpt`] | transaction-trie and account proofs for disputes | ⑧ |
+//! | `node` (feature `client`) | the rollup node: follows L1, drives each rollup's L2 execution node, serves safe and soft heads | ⑧ |
 //!
 //! The byte-level rules are written down in `docs/commitments.md` and
 //! `docs/derivation.md`, and pinned by the golden vectors in `tests/vectors/`, which the
@@ -24,6 +25,8 @@ pub mod constraints;
 pub mod derive;
 pub mod eip712;
 pub mod mpt;
+#[cfg(feature = "client")]
+pub mod node;
 pub mod request;
 pub mod signature;
 pub mod ssz;

@@ -5,7 +5,6 @@
 use alloy_primitives::{Address, B256};
 use serde::{Deserialize, Serialize};
 
-use super::canonical::CanonicalBatch;
 use crate::{
     commitment::{CommitmentKind, SignedCommitment},
     types::{Position, RollupId, Slot},
@@ -54,8 +53,9 @@ pub fn promises_of(signed: &SignedCommitment) -> Vec<Promise> {
 pub enum SlotFate<'a> {
     /// No L1 block for the slot.
     Missed,
-    /// The slot's L1 block, with the rollup's canonical batch if it has one.
-    Landed(Option<&'a CanonicalBatch>),
+    /// The slot's L1 block, with the transaction hashes of the rollup's canonical batch
+    /// if it has one.
+    Landed(Option<&'a [B256]>),
 }
 
 /// How a promise was broken.
@@ -93,17 +93,16 @@ impl Divergence {
 
 /// Judges a promise once its slot is decided: `Ok` when honoured.
 pub fn judge(promise: &Promise, fate: SlotFate<'_>) -> Result<(), Divergence> {
-    let batch = match fate {
+    let hashes = match fate {
         SlotFate::Missed => return Err(Divergence::SlotMissed),
         SlotFate::Landed(None) => return Err(Divergence::NoBatch),
-        SlotFate::Landed(Some(batch)) => batch,
+        SlotFate::Landed(Some(hashes)) => hashes,
     };
-    let count = batch.txs.len() as u64;
-    let tx = usize::try_from(promise.position.0)
+    let count = hashes.len() as u64;
+    let actual = usize::try_from(promise.position.0)
         .ok()
-        .and_then(|p| batch.txs.get(p))
+        .and_then(|p| hashes.get(p).copied())
         .ok_or(Divergence::PositionEmpty { count })?;
-    let actual = alloy_primitives::keccak256(tx);
     if actual == promise.tx_hash {
         Ok(())
     } else {
@@ -113,19 +112,12 @@ pub fn judge(promise: &Promise, fate: SlotFate<'_>) -> Result<(), Divergence> {
 
 #[cfg(test)]
 mod tests {
-    use alloy_primitives::{Bytes, keccak256};
+    use alloy_primitives::keccak256;
 
     use super::*;
 
-    fn batch(txs: &[&'static [u8]]) -> CanonicalBatch {
-        CanonicalBatch {
-            rollup_id: RollupId(1),
-            slot: Slot(9),
-            submitter: Address::repeat_byte(1),
-            root: B256::ZERO,
-            txs: txs.iter().map(|t| Bytes::from_static(t)).collect(),
-            log_index: 0,
-        }
+    fn batch(txs: &[&'static [u8]]) -> Vec<B256> {
+        txs.iter().map(keccak256).collect()
     }
 
     fn promise(position: u64, tx: &[u8]) -> Promise {
@@ -142,15 +134,18 @@ mod tests {
     #[test]
     fn honoured_only_at_the_promised_position() {
         let b = batch(&[b"a", b"b"]);
-        assert_eq!(judge(&promise(1, b"b"), SlotFate::Landed(Some(&b))), Ok(()));
         assert_eq!(
-            judge(&promise(0, b"b"), SlotFate::Landed(Some(&b))),
+            judge(&promise(1, b"b"), SlotFate::Landed(Some(&b[..]))),
+            Ok(())
+        );
+        assert_eq!(
+            judge(&promise(0, b"b"), SlotFate::Landed(Some(&b[..]))),
             Err(Divergence::OtherTransaction {
                 actual: keccak256(b"a")
             })
         );
         assert_eq!(
-            judge(&promise(2, b"b"), SlotFate::Landed(Some(&b))),
+            judge(&promise(2, b"b"), SlotFate::Landed(Some(&b[..]))),
             Err(Divergence::PositionEmpty { count: 2 })
         );
         assert_eq!(

@@ -43,7 +43,7 @@ pub struct RollupNode {
     engines: BTreeMap<RollupId, Engine>,
     /// Per rollup, the newest L1 block already derived into it (a failed block may have
     /// reached some rollups and not others).
-    synced: BTreeMap<RollupId, u64>,
+    synced: BTreeMap<RollupId, L1BlockRef>,
     window: L1Window<()>,
     shared: Arc<Shared>,
 }
@@ -189,42 +189,9 @@ impl RollupNode {
     /// Undoes everything derived above `fork`; returns the L1 blocks undone.
     async fn rewind(&mut self, fork: L1BlockRef) -> Result<u64, NodeError> {
         let depth = self.window.rewind_to(fork.number)?.len() as u64;
-        for (id, engine) in &self.engines {
-            let (undo, expected) = {
-                let state = self.shared.state();
-                let Some(view) = state.rollups.get(id) else {
-                    continue;
-                };
-                let undo = view
-                    .blocks
-                    .iter()
-                    .filter(|b| b.l1.number > fork.number)
-                    .count();
-                let kept = view
-                    .blocks
-                    .iter()
-                    .rev()
-                    .find(|b| b.l1.number <= fork.number);
-                (undo as u64, kept.map_or(view.genesis.0, |b| b.number))
-            };
-            if undo > 0 {
-                engine.rollback(undo).await?;
-                let got = engine.head().await?.number;
-                if got != expected {
-                    return Err(NodeError::L2Rollback {
-                        rollup: *id,
-                        expected,
-                        got,
-                    });
-                }
-            }
-            let mut state = self.shared.state();
-            if let Some(view) = state.rollups.get_mut(id) {
-                view.blocks.retain(|b| b.l1.number <= fork.number);
-            }
-            if let Some(synced) = self.synced.get_mut(id) {
-                *synced = (*synced).min(fork.number);
-            }
+        let ids: Vec<RollupId> = self.engines.keys().copied().collect();
+        for id in ids {
+            self.rewind_rollup(id, fork.number).await?;
         }
         {
             let mut state = self.shared.state();
@@ -235,6 +202,49 @@ impl RollupNode {
         self.shared.emit(NodeEvent::Reorg { fork, depth });
         tracing::info!(fork = fork.number, depth, "L1 reorg undone");
         Ok(depth)
+    }
+
+    /// Removes `rollup`'s L2 blocks whose L1 origin is above block `keep_upto`.
+    async fn rewind_rollup(&mut self, rollup: RollupId, keep_upto: u64) -> Result<(), NodeError> {
+        let Some(engine) = self.engines.get(&rollup) else {
+            return Ok(());
+        };
+        let (undo, expected) = {
+            let state = self.shared.state();
+            let Some(view) = state.rollups.get(&rollup) else {
+                return Ok(());
+            };
+            let undo = view
+                .blocks
+                .iter()
+                .filter(|b| b.l1.number > keep_upto)
+                .count();
+            let kept = view.blocks.iter().rev().find(|b| b.l1.number <= keep_upto);
+            (undo as u64, kept.map_or(view.genesis.0, |b| b.number))
+        };
+        if undo > 0 {
+            engine.rollback(undo).await?;
+            let got = engine.head().await?.number;
+            if got != expected {
+                return Err(NodeError::L2Rollback {
+                    rollup,
+                    expected,
+                    got,
+                });
+            }
+            let mut state = self.shared.state();
+            if let Some(view) = state.rollups.get_mut(&rollup) {
+                view.blocks.retain(|b| b.l1.number <= keep_upto);
+            }
+        }
+        if self
+            .synced
+            .get(&rollup)
+            .is_some_and(|s| s.number > keep_upto)
+        {
+            self.synced.remove(&rollup);
+        }
+        Ok(())
     }
 
     /// Who sequences the slot of `block`.
@@ -274,10 +284,18 @@ impl RollupNode {
             &logs,
         );
         let mut built = 0;
-        for (id, engine) in &self.engines {
-            if self.synced.get(id).is_some_and(|s| *s >= block.number) {
+        let ids: Vec<RollupId> = self.engines.keys().copied().collect();
+        for id in &ids {
+            if self.synced.get(id) == Some(&block) {
+                // Reached in an earlier attempt at this block that failed on another rollup.
                 continue;
             }
+            // An earlier attempt may have reached a block a reorg has since replaced.
+            self.rewind_rollup(*id, block.number.saturating_sub(1))
+                .await?;
+            let Some(engine) = self.engines.get(id) else {
+                continue;
+            };
             if let Some(batch) = batches.batches.get(id) {
                 let derived = build(engine, *id, &block, batch).await?;
                 self.shared.metrics.l2_block(
@@ -295,7 +313,7 @@ impl RollupNode {
                 self.shared.emit(NodeEvent::L2Block(derived));
                 built += 1;
             }
-            self.synced.insert(*id, block.number);
+            self.synced.insert(*id, block);
         }
         let first = self.window.tip().is_none();
         self.window.push(block, ())?;

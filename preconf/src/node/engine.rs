@@ -9,8 +9,9 @@ use alloy::{
         BlockNumberOrTag,
         eip1559::{BaseFeeParams, calc_next_block_base_fee},
     },
-    primitives::{Address, B256},
+    primitives::{Address, B256, Bytes, U64, U256},
     providers::{DynProvider, Provider, ProviderBuilder, ext::AnvilApi},
+    rpc::client::BatchRequest,
     rpc::types::anvil::MineOptions,
     transports::TransportError,
 };
@@ -20,6 +21,9 @@ use crate::{
     derive::{AccountState, L2BlockParams, L2Tx},
     types::RollupId,
 };
+
+/// Senders whose state is read in one JSON-RPC batch.
+const ACCOUNTS_PER_BATCH: usize = 256;
 
 /// The L2 head as the engine reports it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -116,39 +120,43 @@ impl Engine {
         })
     }
 
-    /// Nonce, balance and code presence of each sender at the latest block.
+    /// Nonce, balance and code presence of each sender at the latest block, read in
+    /// JSON-RPC batches of [`ACCOUNTS_PER_BATCH`] senders.
     pub(crate) async fn accounts(
         &self,
         senders: &BTreeSet<Address>,
     ) -> Result<HashMap<Address, AccountState>, NodeError> {
+        let senders: Vec<Address> = senders.iter().copied().collect();
         let mut out = HashMap::with_capacity(senders.len());
-        for &sender in senders {
-            let (nonce, balance, code) = tokio::try_join!(
-                async {
-                    self.provider
-                        .get_transaction_count(sender)
+        for chunk in senders.chunks(ACCOUNTS_PER_BATCH) {
+            let mut batch = BatchRequest::new(self.provider.client());
+            let mut waiters = Vec::with_capacity(chunk.len());
+            for sender in chunk {
+                let at = (sender, BlockNumberOrTag::Latest);
+                let add = self.err("batch");
+                let nonce = batch
+                    .add_call::<_, U64>("eth_getTransactionCount", &at)
+                    .map_err(add)?;
+                let balance = batch
+                    .add_call::<_, U256>("eth_getBalance", &at)
+                    .map_err(self.err("batch"))?;
+                let code = batch
+                    .add_call::<_, Bytes>("eth_getCode", &at)
+                    .map_err(self.err("batch"))?;
+                waiters.push((*sender, nonce, balance, code));
+            }
+            batch.send().await.map_err(self.err("batch"))?;
+            for (sender, nonce, balance, code) in waiters {
+                let state = AccountState {
+                    nonce: nonce
                         .await
-                        .map_err(self.err("eth_getTransactionCount"))
-                },
-                async {
-                    self.provider
-                        .get_balance(sender)
-                        .await
-                        .map_err(self.err("eth_getBalance"))
-                },
-                async {
-                    self.provider
-                        .get_code_at(sender)
-                        .await
-                        .map_err(self.err("eth_getCode"))
-                },
-            )?;
-            let state = AccountState {
-                nonce,
-                balance,
-                has_code: !code.is_empty(),
-            };
-            out.insert(sender, state);
+                        .map_err(self.err("eth_getTransactionCount"))?
+                        .to(),
+                    balance: balance.await.map_err(self.err("eth_getBalance"))?,
+                    has_code: !code.await.map_err(self.err("eth_getCode"))?.is_empty(),
+                };
+                out.insert(sender, state);
+            }
         }
         Ok(out)
     }

@@ -1,5 +1,7 @@
 //! Baton's protocol core: everything a wallet, a rollup node, the sidecar, the relay and
-//! the contracts' tests must agree on, with no I/O runtime.
+//! the contracts' tests must agree on, with no I/O runtime. The one exception is opt-in:
+//! the `client` feature adds `node`, the reference rollup node, on top of alloy's providers
+//! and tokio.
 //!
 //! | module | what | data-flow steps (docs/architecture.md) |
 //! |---|---|---|

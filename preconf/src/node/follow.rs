@@ -198,7 +198,7 @@ impl RollupNode {
             state.promises.rewind(&fork, &self.config.chain);
             state.l1_tip = Some(fork);
         }
-        self.shared.metrics.reorg(depth);
+        self.shared.metrics.reorg(depth, fork.number);
         self.shared.emit(NodeEvent::Reorg { fork, depth });
         tracing::info!(fork = fork.number, depth, "L1 reorg undone");
         Ok(depth)

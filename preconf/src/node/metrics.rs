@@ -50,9 +50,10 @@ impl Metrics {
         add(&self.txs_skipped, skipped as u64);
     }
 
-    pub(crate) fn reorg(&self, depth: u64) {
+    pub(crate) fn reorg(&self, depth: u64, fork: u64) {
         add(&self.reorgs, 1);
         add(&self.reorged_blocks, depth);
+        self.l1_head.store(fork, Ordering::Relaxed);
     }
 
     pub(crate) fn verdict(&self, divergence: Option<&Divergence>) {

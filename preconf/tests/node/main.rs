@@ -9,4 +9,5 @@ mod beacon_stub;
 mod cross_rollup;
 mod divergence;
 mod history;
+mod run_loop;
 mod world;

@@ -7,6 +7,8 @@
 //! - [`NodeHandle`] is what the rest of a program holds: the safe head, the soft head
 //!   (promises from sidecars not yet decided by L1), the derived blocks, the events (L2
 //!   blocks, reorgs, promises kept or broken) and the metrics.
+//! - [`serve`] puts a handle on HTTP: JSON-RPC (`baton_safeHead`, `baton_softHead`,
+//!   `baton_derivedBlocks`, `baton_promiseVerdicts`, `baton_addCommitment`) and `/metrics`.
 //!
 //! The L2 execution node is an anvil started with `--no-mining --order fifo` and nothing
 //! else sending to it: the node sends each derived block's transactions in order and mines
@@ -20,6 +22,7 @@ mod follow;
 mod l1;
 mod metrics;
 mod promises;
+mod server;
 mod sidecar;
 mod status;
 
@@ -37,6 +40,7 @@ pub use beacon::{BeaconError, BeaconProposers, BoxFuture, ProposerSchedule};
 pub use follow::{RollupNode, SyncReport};
 pub use metrics::Metrics;
 pub use promises::{Judged, MAX_PENDING_PROMISES, PromiseError};
+pub use server::{router, serve};
 pub use sidecar::SidecarClient;
 pub use status::{DerivedL2Block, NodeEvent, SafeHead, SoftHead};
 use tokio::sync::broadcast;

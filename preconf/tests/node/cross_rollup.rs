@@ -8,6 +8,7 @@ use alloy::{
 use baton_preconf::{
     Commitment, CommitmentKind, Placement, Position, RollupId, Slot, node::NodeHandle,
 };
+use serde_json::{Value, json};
 
 use crate::world::{L2_CHAINS, World, key, l2_transfer};
 
@@ -40,6 +41,29 @@ pub(crate) fn promise(
     .expect("sign")
 }
 
+/// Serves the node's JSON-RPC on a free port; returns its URL.
+async fn serve(handle: &NodeHandle) -> eyre::Result<String> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}", listener.local_addr()?);
+    tokio::spawn(baton_preconf::node::serve(
+        listener,
+        handle.clone(),
+        std::future::pending(),
+    ));
+    Ok(url)
+}
+
+async fn rpc(url: &str, method: &str, params: Value) -> eyre::Result<Value> {
+    let body = json!({ "jsonrpc": "2.0", "id": 1, "method": method, "params": params });
+    Ok(alloy::transports::http::reqwest::Client::new()
+        .post(url)
+        .json(&body)
+        .send()
+        .await?
+        .json()
+        .await?)
+}
+
 fn origin_and_txs(handle: &NodeHandle, rollup: u64) -> Vec<(B256, Slot, Vec<B256>)> {
     handle
         .derived_blocks(RollupId(rollup))
@@ -68,12 +92,18 @@ async fn cross_rollup_bundle_lands_in_both_rollups_from_the_same_l1_block() -> e
         opted_in,
         &[(1, 0, keccak256(&on_1)), (2, 0, keccak256(&on_2))],
     );
-    assert!(
-        handle.add_commitment(&signed)?.is_empty(),
-        "slot not decided yet"
-    );
+    // Handed in and read back over the node's JSON-RPC.
+    let url = serve(&handle).await?;
+    let added = rpc(&url, "baton_addCommitment", json!([signed])).await?;
+    assert_eq!(added["result"], json!([]), "slot not decided yet: {added}");
     for (rollup, tx) in [(1, &on_1), (2, &on_2)] {
+        let served = rpc(&url, "baton_softHead", json!([rollup.to_string()])).await?;
         let soft = handle.soft_head(RollupId(rollup)).unwrap();
+        assert_eq!(
+            served["result"],
+            serde_json::to_value(&soft)?,
+            "served soft head"
+        );
         assert_eq!(soft.safe.l2_number, 0);
         let pending: Vec<_> = soft
             .pending
@@ -86,6 +116,8 @@ async fn cross_rollup_bundle_lands_in_both_rollups_from_the_same_l1_block() -> e
             "rollup {rollup} soft head"
         );
     }
+    let unknown = rpc(&url, "baton_softHead", json!(["7"])).await?;
+    assert_eq!(unknown["error"]["code"], 2001, "{unknown}");
 
     // The committer seals both batches into the slot's block.
     let sent = vec![
@@ -123,6 +155,20 @@ async fn cross_rollup_bundle_lands_in_both_rollups_from_the_same_l1_block() -> e
             .iter()
             .all(|j| j.divergence.is_none() && j.decided_by.hash == l1_block)
     );
+    let metrics = alloy::transports::http::reqwest::get(format!("{url}/metrics"))
+        .await?
+        .text()
+        .await?;
+    assert!(
+        metrics.contains("baton_node_promises_kept_total 2"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("baton_node_l2_blocks_total 2"),
+        "{metrics}"
+    );
+    let verdicts = rpc(&url, "baton_promiseVerdicts", json!([])).await?;
+    assert_eq!(verdicts["result"], serde_json::to_value(&judged)?);
 
     // The same in an open slot, sealed by anyone: both batches from one submitter.
     let again_1 = l2_transfer(&alice, L2_CHAINS[0], 1, DAVE, parse_ether("3")?);

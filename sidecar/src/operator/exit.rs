@@ -40,52 +40,20 @@ pub fn utc(time: u64) -> String {
 }
 
 async fn ready_at(account: &OperatorAccount) -> Result<(u64, u64, u32, U256), OperatorError> {
-    let registry = account.registry();
-    let call = |what: &str, e: alloy::contract::Error| {
-        OperatorError::chain(
-            format!("reading {what} from the Registry"),
-            revert_reason(&e),
-        )
-    };
-    let op = registry
-        .operatorOf(account.operator)
-        .call()
-        .await
-        .map_err(|e| call("the operator", e))?;
+    let (op, params) = account.read().await?;
     if op.committer == Address::ZERO {
         return Err(OperatorError::Refused(format!(
             "{} is not a registered operator",
             account.operator
         )));
     }
-    let exit_delay = u64::try_from(
-        registry
-            .exitDelay()
-            .call()
-            .await
-            .map_err(|e| call("exitDelay", e))?,
-    )
-    .unwrap_or(u64::MAX);
-    let fraud_window = u64::try_from(
-        registry
-            .fraudWindow()
-            .call()
-            .await
-            .map_err(|e| call("fraudWindow", e))?,
-    )
-    .unwrap_or(u64::MAX);
-    let requested = op.optOutRequestedAt.to::<u64>();
-    let from = if requested == 0 {
-        account.now().await?
-    } else {
-        requested
-    };
-    let ready = (from.saturating_add(exit_delay)).max(
-        op.lastRegistrationAt
-            .to::<u64>()
-            .saturating_add(fraud_window),
-    );
-    Ok((requested, ready, op.openDisputes, U256::from(op.collateral)))
+    let now = account.now().await?;
+    Ok((
+        op.optOutRequestedAt.to::<u64>(),
+        super::withdrawable_at(&op, params, now),
+        op.openDisputes,
+        U256::from(op.collateral),
+    ))
 }
 
 /// Requests the exit: the operator's keys stop counting at once; collateral can be

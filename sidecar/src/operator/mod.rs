@@ -18,7 +18,7 @@ use alloy::{
     providers::{DynProvider, Provider, ProviderBuilder},
 };
 use alloy_signer_local::PrivateKeySigner;
-use baton_contracts::Registry;
+use baton_contracts::{IRegistry, Registry};
 use baton_preconf::BlsPublicKey;
 
 pub use delegate::{DelegationReport, delegate};
@@ -96,6 +96,45 @@ impl OperatorAccount {
         Registry::new(self.registry, &self.provider)
     }
 
+    /// The operator's record and the Registry's parameters.
+    async fn read(&self) -> Result<(IRegistry::Operator, RegistryParams), OperatorError> {
+        let registry = self.registry();
+        let call = |what: &str, e: alloy::contract::Error| {
+            OperatorError::chain(
+                format!("reading {what} from the Registry"),
+                revert_reason(&e),
+            )
+        };
+        let to_u64 = |v: alloy::primitives::U256| u64::try_from(v).unwrap_or(u64::MAX);
+        let op = registry
+            .operatorOf(self.operator)
+            .call()
+            .await
+            .map_err(|e| call("the operator", e))?;
+        let params = RegistryParams {
+            min_collateral: registry
+                .minCollateral()
+                .call()
+                .await
+                .map_err(|e| call("minCollateral", e))?,
+            exit_delay: to_u64(
+                registry
+                    .exitDelay()
+                    .call()
+                    .await
+                    .map_err(|e| call("exitDelay", e))?,
+            ),
+            fraud_window: to_u64(
+                registry
+                    .fraudWindow()
+                    .call()
+                    .await
+                    .map_err(|e| call("fraudWindow", e))?,
+            ),
+        };
+        Ok((op, params))
+    }
+
     /// The latest block's timestamp.
     async fn now(&self) -> Result<u64, OperatorError> {
         let block = self
@@ -106,6 +145,26 @@ impl OperatorAccount {
             .ok_or_else(|| OperatorError::Refused("the L1 has no latest block".into()))?;
         Ok(block.header.timestamp)
     }
+}
+
+/// The Registry's parameters the commands need.
+#[derive(Debug, Clone, Copy)]
+struct RegistryParams {
+    min_collateral: alloy::primitives::U256,
+    exit_delay: u64,
+    fraud_window: u64,
+}
+
+/// When an exit requested at `requested` (or now, if zero) can be withdrawn: the exit
+/// delay, and at least the fraud window after the last registration.
+fn withdrawable_at(op: &IRegistry::Operator, params: RegistryParams, now: u64) -> u64 {
+    let requested = op.optOutRequestedAt.to::<u64>();
+    let from = if requested == 0 { now } else { requested };
+    from.saturating_add(params.exit_delay).max(
+        op.lastRegistrationAt
+            .to::<u64>()
+            .saturating_add(params.fraud_window),
+    )
 }
 
 /// The Registry's key for a validator: keccak256 of the 48-byte public key.

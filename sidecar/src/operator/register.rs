@@ -118,23 +118,8 @@ pub async fn plan_registration(
             revert_reason(&e),
         )
     };
-    let op = registry
-        .operatorOf(account.operator)
-        .call()
-        .await
-        .map_err(|e| call("the operator", e))?;
-    let min = registry
-        .minCollateral()
-        .call()
-        .await
-        .map_err(|e| call("minCollateral", e))?;
-    let fraud_window: u64 = registry
-        .fraudWindow()
-        .call()
-        .await
-        .map_err(|e| call("fraudWindow", e))?
-        .try_into()
-        .unwrap_or(u64::MAX);
+    let (op, params) = account.read().await?;
+    let (min, fraud_window) = (params.min_collateral, params.fraud_window);
     let new_operator_collateral = if op.committer == Address::ZERO {
         let amount = collateral.unwrap_or(min);
         if amount < min {

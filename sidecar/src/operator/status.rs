@@ -65,35 +65,14 @@ pub async fn status(
             revert_reason(&e),
         )
     };
-    let op = registry
-        .operatorOf(account.operator)
-        .call()
-        .await
-        .map_err(|e| call("the operator", e))?;
-    let min_collateral = registry
-        .minCollateral()
-        .call()
-        .await
-        .map_err(|e| call("minCollateral", e))?;
-    let to_u64 = |v: U256| u64::try_from(v).unwrap_or(u64::MAX);
-    let exit_delay = to_u64(
-        registry
-            .exitDelay()
-            .call()
-            .await
-            .map_err(|e| call("exitDelay", e))?,
-    );
-    let fraud_window = to_u64(
-        registry
-            .fraudWindow()
-            .call()
-            .await
-            .map_err(|e| call("fraudWindow", e))?,
-    );
+    let (op, params) = account.read().await?;
+    let now = account.now().await?;
+    let (min_collateral, fraud_window) = (params.min_collateral, params.fraud_window);
     let exit = (op.optOutRequestedAt != 0).then(|| {
-        let requested = op.optOutRequestedAt.to::<u64>();
-        let ready = (requested + exit_delay).max(op.lastRegistrationAt.to::<u64>() + fraud_window);
-        (requested, ready)
+        (
+            op.optOutRequestedAt.to::<u64>(),
+            super::withdrawable_at(&op, params, now),
+        )
     });
     let slashed = registry
         .Slashed_filter()
@@ -106,7 +85,6 @@ pub async fn status(
         slashed.len(),
         slashed.iter().map(|(event, _)| event.amount).sum(),
     );
-    let now = account.now().await?;
 
     let mut states = Vec::with_capacity(validators.len());
     for key in validators {

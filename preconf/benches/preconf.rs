@@ -72,6 +72,22 @@ fn ecdsa(c: &mut Criterion) {
     c.bench_function("request/recover_signer", |b| {
         b.iter(|| black_box(&request).check(&domain()).unwrap().wallet);
     });
+
+    // Public-key recovery alone: what every wallet request and commitment check costs.
+    let digest = keccak256(b"recover");
+    let signature = baton_preconf::signature::sign_digest(&wallet, digest).unwrap();
+    c.bench_function("ecdsa/recover", |b| {
+        b.iter(|| black_box(&signature).recover(black_box(digest)).unwrap());
+    });
+    // The same recovery through k256 (alloy's), the path `recover` used before libsecp256k1.
+    c.bench_function("ecdsa/recover_k256", |b| {
+        b.iter(|| {
+            black_box(&signature)
+                .inner()
+                .recover_address_from_prehash(black_box(&digest))
+                .unwrap()
+        });
+    });
 }
 
 fn bls(c: &mut Criterion) {

@@ -1,5 +1,7 @@
 //! Baton's protocol core: everything a wallet, a rollup node, the sidecar, the relay and
-//! the contracts' tests must agree on, with no I/O runtime.
+//! the contracts' tests must agree on, with no I/O runtime. The one exception is opt-in:
+//! the `client` feature adds `client`, a wallet's client, and `node`, the reference rollup
+//! node, on top of alloy's providers, reqwest and tokio.
 //!
 //! | module | what | data-flow steps (docs/architecture.md) |
 //! |---|---|---|
@@ -9,7 +11,10 @@
 //! | [`bls`], [`constraints`] | BLS keys and domains; delegations and constraints | ④ |
 //! | [`ssz`] | builder-API containers, `transactions_root`, multiproofs | ⑤, ⑥ |
 //! | [`batch`] | rollup batch Merkle roots and position proofs | ④, ⑦, ⑧ |
+//! | [`derive`] | rollup derivation rules: canonical batch, L2 transactions, reorgs, promises kept or broken | ⑧ |
 //! | [`mpt`] | transaction-trie and account proofs for disputes | ⑧ |
+//! | `client` (feature `client`) | a wallet: request, verify and track promises | ①, ③, ⑧ |
+//! | `node` (feature `client`) | the rollup node: follows L1, drives each rollup's L2 execution node, serves safe and soft heads | ⑧ |
 //!
 //! The byte-level rules are written down in `docs/commitments.md` and
 //! `docs/derivation.md`, and pinned by the golden vectors in `tests/vectors/`, which the
@@ -18,10 +23,15 @@
 pub mod batch;
 pub mod bls;
 pub mod chain_spec;
+#[cfg(feature = "client")]
+pub mod client;
 pub mod commitment;
 pub mod constraints;
+pub mod derive;
 pub mod eip712;
 pub mod mpt;
+#[cfg(feature = "client")]
+pub mod node;
 pub mod request;
 pub mod signature;
 pub mod ssz;

@@ -4,10 +4,7 @@
 //! Step ② (validation) starts here: every byte a wallet sends passes through these
 //! bounded decoders before anything else looks at it.
 
-use alloy_consensus::{
-    EthereumTxEnvelope, Transaction as _, TxEip4844, TxEip4844WithSidecar,
-    transaction::SignerRecoverable,
-};
+use alloy_consensus::{EthereumTxEnvelope, Transaction as _, TxEip4844, TxEip4844WithSidecar};
 use alloy_eips::{
     eip2718::{Decodable2718, Encodable2718, Typed2718},
     eip7594::BlobTransactionSidecarVariant,
@@ -159,8 +156,11 @@ pub fn decode_l1_transaction(raw: &[u8]) -> Result<L1Transaction, TxDecodeError>
             })?;
         blob_count = hashes;
     }
-    let sender = tx
-        .recover_signer()
+    // EIP-2: no block takes a high-s transaction. Recovery runs on libsecp256k1.
+    if !crate::signature::is_low_s(tx.signature()) {
+        return Err(TxDecodeError::BadSignature);
+    }
+    let sender = crate::signature::recover_signer(tx.signature(), tx.signature_hash())
         .map_err(|_| TxDecodeError::BadSignature)?;
     let canonical_envelope: EthereumTxEnvelope<TxEip4844> = tx.clone().into();
     let canonical = Bytes::from(canonical_envelope.encoded_2718());
@@ -236,6 +236,39 @@ pub(crate) mod tests {
         assert_eq!(
             tx.max_cost(),
             U256::from(21_000u64 * 30_000_000_000 + 1_000)
+        );
+    }
+
+    #[test]
+    fn senders_match_the_reference_recovery_and_high_s_is_refused() {
+        use alloy_consensus::transaction::SignerRecoverable;
+        for seed in 1..=32u8 {
+            let signer = PrivateKeySigner::from_bytes(&B256::repeat_byte(seed)).unwrap();
+            let raw = signed_1559(&signer, u64::from(seed), 1);
+            let decoded = decode_l1_transaction(&raw).unwrap();
+            let reference = NetworkTransaction::decode_2718_exact(&raw)
+                .unwrap()
+                .recover_signer()
+                .unwrap();
+            assert_eq!(decoded.sender, reference);
+        }
+        // The same transaction with s replaced by n - s (and the parity flipped) recovers
+        // the same key under k256, but EIP-2 forbids it.
+        let signer = PrivateKeySigner::from_bytes(&B256::repeat_byte(9)).unwrap();
+        let tx = TxEip1559 {
+            chain_id: 1,
+            gas_limit: 21_000,
+            ..Default::default()
+        };
+        let sig = signer.sign_hash_sync(&tx.signature_hash()).unwrap();
+        let n = U256::from_be_bytes(alloy_primitives::hex!(
+            "fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141"
+        ));
+        let high = alloy_primitives::Signature::new(sig.r(), n - sig.s(), !sig.v());
+        let envelope: EthereumTxEnvelope<TxEip4844> = tx.into_signed(high).into();
+        assert_eq!(
+            decode_l1_transaction(&envelope.encoded_2718()),
+            Err(TxDecodeError::BadSignature)
         );
     }
 

@@ -7,7 +7,7 @@ use alloy_primitives::{Address, U256};
 use alloy_signer_local::PrivateKeySigner;
 use baton_preconf::{BlsPublicKey, RollupId};
 
-use crate::{journal::RedisOptions, ledger::Limits};
+use crate::{journal::RedisOptions, keys::DelegateKey, ledger::Limits};
 
 /// The committer key; never printed.
 #[derive(Clone)]
@@ -63,10 +63,15 @@ pub struct Config {
     pub slasher: Address,
     /// The key that signs promises.
     pub committer: CommitterKey,
+    /// The delegate's BLS key, which signs constraints (from an EIP-2335 keystore), if any.
+    pub delegate: Option<DelegateKey>,
     /// Validators this sidecar sells slots for.
     pub validators: Vec<BlsPublicKey>,
     /// Rollups it sequences: a fixed list, or every rollup registered in a `RollupInbox`.
     pub rollups: RollupSource,
+    /// L2 JSON-RPC URLs of rollups whose transactions are checked against L2 nonce and
+    /// balance.
+    pub l2_rpcs: Vec<(RollupId, String)>,
     /// Promises close this long before a slot starts (ms).
     pub deadline_ms: u64,
     /// Slots ahead promises are sold for.

@@ -249,36 +249,45 @@ impl ExecutionState {
 
     async fn read_account(&self, address: Address, block: u64) -> Result<Account, ExecError> {
         let at = BlockId::number(block);
-        let rpc = |e: alloy::transports::TransportError| ExecError::Rpc(e.to_string());
-        let (nonce, balance, code) = tokio::try_join!(
-            async {
-                self.provider
-                    .get_transaction_count(address)
-                    .block_id(at)
-                    .await
-                    .map_err(rpc)
-            },
-            async {
-                self.provider
-                    .get_balance(address)
-                    .block_id(at)
-                    .await
-                    .map_err(rpc)
-            },
-            async {
+        let ((nonce, balance), code) =
+            tokio::try_join!(nonce_and_balance(&self.provider, address, at), async {
                 self.provider
                     .get_code_at(address)
                     .block_id(at)
                     .await
-                    .map_err(rpc)
-            },
-        )?;
+                    .map_err(|e| ExecError::Rpc(e.to_string()))
+            },)?;
         Ok(Account {
             nonce,
             balance,
             code: Code::classify(&code),
         })
     }
+}
+
+/// `address`'s nonce and balance at block `at`, read concurrently.
+pub(crate) async fn nonce_and_balance(
+    provider: &DynProvider,
+    address: Address,
+    at: BlockId,
+) -> Result<(u64, U256), ExecError> {
+    let rpc = |e: alloy::transports::TransportError| ExecError::Rpc(e.to_string());
+    tokio::try_join!(
+        async {
+            provider
+                .get_transaction_count(address)
+                .block_id(at)
+                .await
+                .map_err(rpc)
+        },
+        async {
+            provider
+                .get_balance(address)
+                .block_id(at)
+                .await
+                .map_err(rpc)
+        },
+    )
 }
 
 /// Reads the execution head every `interval`, or at once when `wake` is notified (a

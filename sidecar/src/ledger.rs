@@ -13,6 +13,10 @@ use baton_preconf::{Position, RollupId, Slot};
 
 use crate::journal::{JournalEntry, Reservation};
 
+/// Slots an L2 promise stays in the books after its slot: long enough for its batch to
+/// be derived into the L2 whose state later requests are checked against.
+pub const L2_RETAIN_SLOTS: u64 = 64;
+
 /// Capacity of one slot.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
@@ -98,6 +102,35 @@ pub enum LedgerError {
         /// Blobs left.
         remaining: u64,
     },
+    /// A rollup transaction's nonce is not its sender's next on the L2, counting earlier
+    /// promises.
+    #[error(
+        "sender {sender} must use nonce {expected} next on rollup {rollup_id} (counting earlier promises), not {got}"
+    )]
+    L2NonceMismatch {
+        /// Rollup.
+        rollup_id: RollupId,
+        /// Sender.
+        sender: Address,
+        /// Nonce expected.
+        expected: u64,
+        /// Nonce given.
+        got: u64,
+    },
+    /// A rollup transaction's sender cannot pay for it and its pending promises on the L2.
+    #[error(
+        "sender {sender} has {balance} wei on rollup {rollup_id}; pending promises and this one may cost {needed}"
+    )]
+    L2InsufficientBalance {
+        /// Rollup.
+        rollup_id: RollupId,
+        /// Sender.
+        sender: Address,
+        /// Worst case of every pending promise plus this one.
+        needed: U256,
+        /// Balance on the L2.
+        balance: U256,
+    },
     /// The same rollup transaction is already promised in this slot.
     #[error("transaction {hash} is already promised in rollup {rollup_id}'s batch for slot {slot}")]
     AlreadyPromised {
@@ -150,6 +183,22 @@ pub struct L1Item {
     pub max_cost: U256,
 }
 
+/// Per (rollup, L2 sender): the next nonce and worst-case spend promised in one slot.
+type L2SlotBook = HashMap<(RollupId, Address), (u64, U256)>;
+
+/// One rollup transaction checked against its L2 state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct L2Item {
+    /// Rollup.
+    pub rollup_id: RollupId,
+    /// Sender on the L2.
+    pub sender: Address,
+    /// Nonce.
+    pub nonce: u64,
+    /// Worst-case cost on the L2.
+    pub max_cost: U256,
+}
+
 /// The books of every slot the sidecar has promised in.
 #[derive(Debug, Clone)]
 pub struct Ledger {
@@ -158,6 +207,8 @@ pub struct Ledger {
     senders: HashMap<Address, SenderBook>,
     /// The execution head the books are pruned to (`None` before the first head).
     head: Option<u64>,
+    /// Per slot: L2 promises.
+    l2: BTreeMap<Slot, L2SlotBook>,
 }
 
 impl Ledger {
@@ -168,6 +219,7 @@ impl Ledger {
             slots: BTreeMap::new(),
             senders: HashMap::new(),
             head: None,
+            l2: BTreeMap::new(),
         }
     }
 
@@ -272,11 +324,64 @@ impl Ledger {
         Ok(gas)
     }
 
+    /// Checks rollup transactions against their senders' L2 state (`accounts`, for the
+    /// rollups with an L2 RPC) and every pending L2 promise, without reserving anything.
+    pub fn plan_l2(
+        &self,
+        items: &[L2Item],
+        accounts: &HashMap<(RollupId, Address), AccountState>,
+    ) -> Result<(), LedgerError> {
+        let mut next: HashMap<(RollupId, Address), (u64, U256)> = HashMap::new();
+        for item in items {
+            let key = (item.rollup_id, item.sender);
+            let Some(account) = accounts.get(&key) else {
+                continue;
+            };
+            let (expected, spend) = next.entry(key).or_insert_with(|| {
+                self.l2
+                    .values()
+                    .filter_map(|b| b.get(&key))
+                    .fold((account.nonce, U256::ZERO), |(n, s), (bn, bs)| {
+                        (n.max(*bn), s + *bs)
+                    })
+            });
+            if item.nonce != *expected {
+                return Err(LedgerError::L2NonceMismatch {
+                    rollup_id: item.rollup_id,
+                    sender: item.sender,
+                    expected: *expected,
+                    got: item.nonce,
+                });
+            }
+            let needed = *spend + item.max_cost;
+            if needed > account.balance {
+                return Err(LedgerError::L2InsufficientBalance {
+                    rollup_id: item.rollup_id,
+                    sender: item.sender,
+                    needed,
+                    balance: account.balance,
+                });
+            }
+            *expected += 1;
+            *spend = needed;
+        }
+        Ok(())
+    }
+
     /// Records a promise in the books: after a successful plan, and on journal replay.
     pub fn apply(&mut self, entry: &JournalEntry) {
         let book = self.slots.entry(entry.slot()).or_default();
         match &entry.reservation {
-            Reservation::Sequencing { placements } => {
+            Reservation::Sequencing {
+                placements,
+                l2_senders,
+            } => {
+                let l2 = self.l2.entry(entry.slot()).or_default();
+                for (rollup_id, sender, nonce, cost) in l2_senders {
+                    let (next, spend) = l2.entry((*rollup_id, *sender)).or_default();
+                    *next = (*next).max(nonce + 1);
+                    *spend += *cost;
+                }
                 for (rollup_id, position, raw) in placements {
                     let batch = book.batches.entry(*rollup_id).or_default();
                     // Positions are assigned densely; replay restores them in journal order.
@@ -313,6 +418,8 @@ impl Ledger {
     pub fn on_head(&mut self, number: u64, slot: Slot) {
         self.prune_before(slot.next());
         self.head = Some(number);
+        let keep_from = Slot(slot.0.saturating_sub(L2_RETAIN_SLOTS));
+        self.l2 = self.l2.split_off(&keep_from);
     }
 
     /// The execution head the books were last pruned to.
@@ -412,6 +519,7 @@ mod tests {
                     .zip(positions)
                     .map(|((r, raw, _), p)| (*r, *p, raw.clone()))
                     .collect(),
+                l2_senders: vec![],
             },
             wallet: Address::ZERO,
         }

@@ -5,25 +5,31 @@
 //! |---|---|
 //! | [`rpc`], [`rate_limit`] | ① the wallet-facing JSON-RPC API, its error codes, rate limits, `/metrics` |
 //! | [`lookahead`] | ② which upcoming slots are ours; the slot clock |
-//! | [`execution`] | ② the L1 head, worst-case fees of upcoming slots, accounts' nonce, balance and code |
+//! | [`execution`], [`l2`] | ② the L1 head, worst-case fees of upcoming slots, accounts' nonce, balance and code; rollup senders' L2 nonce and balance |
 //! | [`ledger`], [`pricing`] | ②–③ batch positions, L1 gas, nonces and balances across pending promises; prices |
 //! | [`journal`] | ③ the crash-safe record of every promise, durable before signing |
 //! | [`service`] | ①–③ request → checks → reservation → journal → signature |
+//! | [`operator`] | ④, ⑧ the operator's commands: Registry opt-in and exit, status, delegations |
+//! | [`keys`] | ③–④ the committer's ECDSA key and the delegate's BLS key, from keystores |
 //! | [`beacon`], [`head_events`], [`rollups`], [`run`], [`config`] | ② proposer duties and head events from the beacon API; rollups from the `RollupInbox`; wiring and shutdown |
 //!
 //! Built so far: L1 inclusion promises against live execution state, rollup sequencing
 //! promises (cross-rollup bundles all or nothing), the journal with group commit and
-//! torn-tail recovery or shared in Redis under a signing lease, and the JSON-RPC surface.
-//! Still to come (see the README status table): keystores, and steps ④ and ⑥.
+//! torn-tail recovery or shared in Redis under a signing lease, keystores, and the
+//! JSON-RPC surface. Still to come (see the README status table): steps ④ and ⑥.
 
 pub mod beacon;
+pub mod cli;
 pub mod config;
 pub mod execution;
 pub mod head_events;
 pub mod journal;
+pub mod keys;
+pub mod l2;
 pub mod ledger;
 pub mod lookahead;
 pub(crate) mod metrics;
+pub mod operator;
 pub mod pricing;
 pub mod rate_limit;
 pub mod rollups;

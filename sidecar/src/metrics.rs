@@ -131,9 +131,19 @@ pub(crate) fn record_commitment(kind: baton_preconf::CommitmentKind) {
     };
 }
 
-pub(crate) fn record_rejection(reason: Rejection) {
+/// Refusals by error code: the codes are a closed set (`docs/api.md`), so the map is
+/// bounded.
+static REJECTIONS_BY_CODE: std::sync::Mutex<std::collections::BTreeMap<i64, u64>> =
+    std::sync::Mutex::new(std::collections::BTreeMap::new());
+
+/// Counts a refusal under its reason and its error code.
+pub(crate) fn record_error(error: &crate::rpc::RpcError) {
+    let reason = error.rejection();
     if let Some(i) = Rejection::ALL.iter().position(|r| *r == reason) {
         REJECTIONS[i].fetch_add(1, Ordering::Relaxed);
+    }
+    if let Ok(mut codes) = REJECTIONS_BY_CODE.lock() {
+        *codes.entry(error.code()).or_default() += 1;
     }
 }
 
@@ -167,6 +177,18 @@ pub fn render() -> String {
             reason.label(),
             REJECTIONS[i].load(Ordering::Relaxed)
         );
+    }
+    let _ = writeln!(
+        out,
+        "# HELP baton_sidecar_rejections_by_code_total Refused requests, by error code (docs/api.md).\n# TYPE baton_sidecar_rejections_by_code_total counter"
+    );
+    if let Ok(codes) = REJECTIONS_BY_CODE.lock() {
+        for (code, count) in codes.iter() {
+            let _ = writeln!(
+                out,
+                "baton_sidecar_rejections_by_code_total{{code=\"{code}\"}} {count}"
+            );
+        }
     }
     REQUEST_SECONDS.render(
         &mut out,
@@ -206,7 +228,7 @@ mod tests {
 
     #[test]
     fn every_rejection_reason_is_rendered() {
-        record_rejection(Rejection::Capacity);
+        record_error(&crate::rpc::RpcError::BatchFull(String::new()));
         let text = render();
         for reason in Rejection::ALL {
             assert!(
@@ -214,5 +236,9 @@ mod tests {
                 "{text}"
             );
         }
+        assert!(
+            text.contains("baton_sidecar_rejections_by_code_total{code=\"1202\"}"),
+            "{text}"
+        );
     }
 }

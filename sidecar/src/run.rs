@@ -12,6 +12,7 @@ use crate::{
     execution::{ExecError, ExecutionState, follow_head},
     head_events::follow_head_events,
     journal::{FileJournal, Journal, JournalError, RedisJournal},
+    l2::L2Client,
     ledger::Ledger,
     lookahead::{Duties, SlotClock, SystemClock},
     rollups::{InboxError, registered_rollups},
@@ -121,6 +122,11 @@ pub async fn run(
             clock: clock.clone(),
             rollups,
             execution: execution.clone(),
+            l2: config
+                .l2_rpcs
+                .iter()
+                .map(|(id, url)| Ok((*id, L2Client::connect(url)?)))
+                .collect::<Result<_, ExecError>>()?,
         },
     )
     .map_err(RunError::Restore)?;

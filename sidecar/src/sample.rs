@@ -59,6 +59,53 @@ pub fn call(
     envelope.encoded_2718().into()
 }
 
+/// A blob transaction from `signer` carrying `blobs` real blobs (KZG commitments and
+/// proofs computed), in network form, paying up to `max_fee_per_blob_gas`.
+pub fn blob_call(
+    signer: &PrivateKeySigner,
+    chain_id: u64,
+    nonce: u64,
+    blobs: usize,
+    max_fee_per_blob_gas: u128,
+) -> Result<Bytes, String> {
+    use alloy::{
+        consensus::TxEip4844WithSidecar,
+        eips::{
+            eip4844::builder::{SidecarBuilder, SimpleCoder},
+            eip7594::BlobTransactionSidecarVariant,
+        },
+    };
+    // Slightly under a blob's capacity per blob, varied by nonce so blobs differ.
+    let data: Vec<u8> = (0..blobs * 120_000)
+        .map(|i| (i as u8).wrapping_add(nonce as u8))
+        .collect();
+    let sidecar = SidecarBuilder::<SimpleCoder>::from_slice(&data)
+        .build_4844()
+        .map_err(|e| e.to_string())?;
+    let fees = Fees::default();
+    let tx = TxEip4844 {
+        chain_id,
+        nonce,
+        gas_limit: fees.gas_limit,
+        max_fee_per_gas: fees.max_fee_per_gas,
+        max_priority_fee_per_gas: fees.max_priority_fee_per_gas,
+        to: Address::repeat_byte(0x33),
+        blob_versioned_hashes: sidecar.versioned_hashes().collect(),
+        max_fee_per_blob_gas,
+        ..Default::default()
+    };
+    let with_sidecar = TxEip4844WithSidecar {
+        tx,
+        sidecar: BlobTransactionSidecarVariant::Eip4844(sidecar),
+    };
+    let signature = signer
+        .sign_hash_sync(&with_sidecar.tx.signature_hash())
+        .map_err(|e| e.to_string())?;
+    let envelope: EthereumTxEnvelope<TxEip4844WithSidecar<BlobTransactionSidecarVariant>> =
+        with_sidecar.into_signed(signature).into();
+    Ok(envelope.encoded_2718().into())
+}
+
 #[cfg(test)]
 mod tests {
     use baton_preconf::transaction::decode_l1_transaction;

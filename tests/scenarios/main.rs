@@ -5,4 +5,5 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod devnet_up;
+mod promise_to_final;
 mod sidecar_crash;

@@ -10,13 +10,13 @@ use std::{
 
 use alloy_primitives::Address;
 use alloy_signer_local::PrivateKeySigner;
+use baton_preconf::client::{ClientError, SidecarClient};
 use baton_preconf::{
     BatonDomain, BlsSecretKey, Request, RollupId, RollupTransaction, SequencingRequest,
     SignedCommitment, Slot,
 };
 use baton_sidecar::sample::{self, Fees};
 use baton_tests::Process;
-use serde_json::{Value, json};
 use tokio::sync::Mutex;
 
 const CHAIN_ID: u64 = 3_151_908;
@@ -38,29 +38,10 @@ fn now() -> u64 {
         .as_secs()
 }
 
-async fn rpc(
-    client: &reqwest::Client,
-    url: &str,
-    method: &str,
-    params: Value,
-) -> eyre::Result<Value> {
-    let body = json!({ "jsonrpc": "2.0", "id": 1, "method": method, "params": params });
-    Ok(client
-        .post(url)
-        .json(&body)
-        .timeout(Duration::from_secs(5))
-        .send()
-        .await?
-        .json()
-        .await?)
-}
-
-async fn wait_ready(client: &reqwest::Client, url: &str) -> eyre::Result<()> {
+async fn wait_ready(client: &SidecarClient) -> eyre::Result<()> {
     let started = Instant::now();
     loop {
-        if let Ok(answer) = rpc(client, url, "baton_slots", json!([])).await
-            && answer["result"].as_array().is_some_and(|s| !s.is_empty())
-        {
+        if client.slots().await.is_ok_and(|s| !s.is_empty()) {
             return Ok(());
         }
         eyre::ensure!(
@@ -117,14 +98,14 @@ async fn sigkill_under_load_loses_no_promise_and_reuses_no_position() -> eyre::R
         "1000000000".into(),
     ];
     let arg_refs: Vec<&str> = args.iter().map(String::as_str).collect();
-    let client = reqwest::Client::new();
+    let client = SidecarClient::new(&url)?;
     let domain = BatonDomain {
         chain_id: CHAIN_ID,
         verifying_contract: slasher,
     };
 
     let sidecar = Process::start("baton-sidecar", &arg_refs)?;
-    wait_ready(&client, &url).await?;
+    wait_ready(&client).await?;
     // A slot comfortably ahead (about 20 s), inside the window.
     let slot = (now() - genesis) / SECONDS_PER_SLOT + 10;
 
@@ -132,7 +113,7 @@ async fn sigkill_under_load_loses_no_promise_and_reuses_no_position() -> eyre::R
     let received: Arc<Mutex<Vec<SignedCommitment>>> = Arc::default();
     let mut load = Vec::new();
     for w in 0..4u8 {
-        let (client, url, received) = (client.clone(), url.clone(), received.clone());
+        let (client, received) = (client.clone(), received.clone());
         let wallet = PrivateKeySigner::random();
         let l2 = PrivateKeySigner::random();
         load.push(tokio::spawn(async move {
@@ -163,16 +144,12 @@ async fn sigkill_under_load_loses_no_promise_and_reuses_no_position() -> eyre::R
                     slot: Slot(slot),
                     txs,
                 });
-                let signed = serde_json::to_value(request.sign(&wallet, &domain).unwrap()).unwrap();
-                let Ok(answer) =
-                    rpc(&client, &url, "baton_requestSequencing", json!([signed])).await
-                else {
-                    break; // the sidecar is gone
-                };
-                if let Ok(commitment) =
-                    serde_json::from_value::<SignedCommitment>(answer["result"].clone())
-                {
-                    received.lock().await.push(commitment);
+                let signed = request.sign(&wallet, &domain).unwrap();
+                match client.request_sequencing(&signed).await {
+                    Ok(commitment) => received.lock().await.push(commitment),
+                    // A refusal (the slot's batch is full, say) is an answer; keep going.
+                    Err(ClientError::Refused { .. }) => {}
+                    Err(_) => break, // the sidecar is gone
                 }
             }
         }));
@@ -214,19 +191,14 @@ async fn sigkill_under_load_loses_no_promise_and_reuses_no_position() -> eyre::R
 
     // Restart over the same journal: every promise is back, identical.
     let sidecar = Process::start("baton-sidecar", &arg_refs)?;
-    wait_ready(&client, &url).await?;
+    wait_ready(&client).await?;
     for promise in &received {
-        let answer = rpc(
-            &client,
-            &url,
-            "baton_getCommitment",
-            json!([promise.commitment.request_id]),
-        )
-        .await?;
-        let restored: SignedCommitment =
-            serde_json::from_value(answer["result"]["commitment"].clone()).map_err(|e| {
+        let restored = client
+            .commitment(promise.commitment.request_id)
+            .await?
+            .ok_or_else(|| {
                 eyre::eyre!(
-                    "promise {} lost across SIGKILL: {e}: {answer}",
+                    "promise {} lost across SIGKILL",
                     promise.commitment.request_id
                 )
             })?;
@@ -241,15 +213,9 @@ async fn sigkill_under_load_loses_no_promise_and_reuses_no_position() -> eyre::R
             tx: sample::call(&wallet, 167_001, 0, b"after the crash", Fees::default()),
         }],
     });
-    let answer = rpc(
-        &client,
-        &url,
-        "baton_requestSequencing",
-        json!([serde_json::to_value(request.sign(&wallet, &domain)?)?]),
-    )
-    .await?;
-    let next: SignedCommitment = serde_json::from_value(answer["result"].clone())
-        .map_err(|e| eyre::eyre!("{e}: {answer}"))?;
+    let next = client
+        .request_sequencing(&request.sign(&wallet, &domain)?)
+        .await?;
     let p = next.commitment.placements[0];
     assert!(
         !taken.contains(&(p.rollup_id, p.position)),

@@ -55,10 +55,12 @@ async fn start_sidecar(
         slots_per_epoch: 8,
         slasher,
         committer: CommitterKey(committer),
+        delegate: None,
         validators: vec![world.proposer.pubkey()],
         l1_rpc: anvil.endpoint(),
         head_poll_ms: 500,
         rollups: RollupSource::Fixed(vec![(RollupId(1), 1_001)]),
+        l2_rpcs: vec![],
         deadline_ms: 500,
         window_slots: 32,
         limits: Limits {

@@ -72,10 +72,7 @@ impl FileJournal {
     /// in the order they are submitted: call this while holding the lock that ordered the
     /// reservation, then [`PendingAppend::durable`] after releasing it.
     pub fn submit(&self, entry: &JournalEntry) -> Result<PendingAppend, JournalError> {
-        let payload = serde_json::to_vec(entry).map_err(|e| JournalError::Corrupt {
-            index: 0,
-            reason: e.to_string(),
-        })?;
+        let payload = entry.encode()?;
         let (ack_tx, ack_rx) = oneshot::channel();
         self.tx
             .send((frame(&payload), ack_tx))
@@ -215,6 +212,7 @@ mod tests {
             },
             reservation: Reservation::Sequencing {
                 placements: vec![(RollupId(1), Position(i), tx)],
+                l2_senders: vec![],
             },
             wallet: Address::repeat_byte(3),
         }

@@ -13,6 +13,10 @@ pub enum Reservation {
     Sequencing {
         /// `(rollup, position, raw transaction)` for each placement.
         placements: Vec<(RollupId, Position, Bytes)>,
+        /// `(rollup, L2 sender, nonce, max cost)` of the transactions checked against an
+        /// L2 RPC (empty when none is configured).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        l2_senders: Vec<(RollupId, Address, u64, U256)>,
     },
     /// L1 transactions: gas, and each sender's nonce and worst-case cost.
     Inclusion {
@@ -50,5 +54,13 @@ impl JournalEntry {
     /// The request id.
     pub const fn request_id(&self) -> B256 {
         self.commitment.request_id
+    }
+
+    /// The record's bytes, as every journal stores them (JSON).
+    pub(crate) fn encode(&self) -> Result<Vec<u8>, super::JournalError> {
+        serde_json::to_vec(self).map_err(|e| super::JournalError::Corrupt {
+            index: 0,
+            reason: e.to_string(),
+        })
     }
 }

@@ -196,10 +196,7 @@ impl RedisJournal {
         if self.lost.load(Ordering::SeqCst) {
             return Err(JournalError::Stopped);
         }
-        let payload = serde_json::to_vec(entry).map_err(|e| JournalError::Corrupt {
-            index: 0,
-            reason: e.to_string(),
-        })?;
+        let payload = entry.encode()?;
         let (ack_tx, ack_rx) = oneshot::channel();
         self.tx
             .send((payload, ack_tx))

@@ -75,7 +75,7 @@ fn status_of(error: &RpcError) -> StatusCode {
 }
 
 fn failure(error: &RpcError) -> Response {
-    metrics::record_rejection(error.rejection());
+    metrics::record_error(error);
     (status_of(error), Json(error.to_json())).into_response()
 }
 

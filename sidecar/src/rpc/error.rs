@@ -85,6 +85,20 @@ pub enum RpcError {
     /// A rollup transaction is not a signed L2 transaction the rollup can execute.
     #[error("{0}")]
     BadRollupTransaction(String),
+    /// A rollup transaction's nonce is not its sender's next on the L2.
+    #[error("{0}")]
+    L2NonceMismatch(String),
+    /// A rollup transaction's sender cannot pay on the L2 for all its pending promises.
+    #[error("{0}")]
+    L2InsufficientBalance(String),
+    /// A rollup's L2 RPC could not be read.
+    #[error("rollup {rollup_id}'s L2 state is unavailable: {reason}")]
+    L2Unavailable {
+        /// The rollup.
+        rollup_id: u64,
+        /// What failed.
+        reason: String,
+    },
     /// An L1 transaction names another chain.
     #[error("transaction {index} is for chain {got:?}, this L1 is {expected}")]
     WrongChainId {
@@ -165,6 +179,8 @@ impl RpcError {
             Self::AlreadyPromised(_) => 1203,
             Self::WrongL2ChainId { .. } => 1204,
             Self::BadRollupTransaction(_) => 1205,
+            Self::L2NonceMismatch(_) => 1206,
+            Self::L2InsufficientBalance(_) => 1207,
             Self::WrongChainId { .. } => 1301,
             Self::FeeTooLow(_) => 1302,
             Self::NonceMismatch(_) => 1303,
@@ -179,6 +195,7 @@ impl RpcError {
             Self::CommitmentNotFound(_) => 1501,
             Self::JournalUnavailable => 1901,
             Self::ExecutionUnavailable(_) => 1902,
+            Self::L2Unavailable { .. } => 1903,
         }
     }
 
@@ -189,9 +206,10 @@ impl RpcError {
             | Self::InvalidRequest(_)
             | Self::MethodNotFound(_)
             | Self::InvalidParams(_) => Rejection::BadRequest,
-            Self::Internal | Self::JournalUnavailable | Self::ExecutionUnavailable(_) => {
-                Rejection::Internal
-            }
+            Self::Internal
+            | Self::JournalUnavailable
+            | Self::ExecutionUnavailable(_)
+            | Self::L2Unavailable { .. } => Rejection::Internal,
             Self::SlotNotOurs(_) | Self::PastDeadline { .. } | Self::OutOfWindow { .. } => {
                 Rejection::Slot
             }
@@ -213,6 +231,8 @@ impl RpcError {
             | Self::TipTooLow(_)
             | Self::WrongL2ChainId { .. }
             | Self::BadRollupTransaction(_)
+            | Self::L2NonceMismatch(_)
+            | Self::L2InsufficientBalance(_)
             | Self::CommitmentNotFound(_) => Rejection::Invalid,
         }
     }
@@ -233,6 +253,8 @@ impl From<LedgerError> for RpcError {
             LedgerError::InsufficientBalance { .. } => Self::InsufficientBalance(text),
             LedgerError::AlreadyPromised { .. } => Self::AlreadyPromised(text),
             LedgerError::BlobsFull { .. } => Self::BlobsFull(text),
+            LedgerError::L2NonceMismatch { .. } => Self::L2NonceMismatch(text),
+            LedgerError::L2InsufficientBalance { .. } => Self::L2InsufficientBalance(text),
         }
     }
 }
@@ -292,6 +314,12 @@ mod tests {
                 got: None,
             },
             RpcError::BadRollupTransaction(String::new()),
+            RpcError::L2NonceMismatch(String::new()),
+            RpcError::L2InsufficientBalance(String::new()),
+            RpcError::L2Unavailable {
+                rollup_id: 0,
+                reason: String::new(),
+            },
             RpcError::ExecutionUnavailable(String::new()),
             RpcError::RateLimited(String::new()),
             RpcError::CommitmentNotFound(String::new()),

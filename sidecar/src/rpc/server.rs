@@ -90,7 +90,7 @@ async fn rpc(
         Ok(v) => v,
         Err(e) => {
             let err = RpcError::Parse(e.to_string());
-            metrics::record_rejection(err.rejection());
+            metrics::record_error(&err);
             return json_response(&error_response(&Value::Null, &err));
         }
     };
@@ -116,7 +116,7 @@ async fn rpc(
 async fn handle(service: &Service, client: SocketAddr, call: Value) -> Value {
     let id = call.get("id").cloned().unwrap_or(Value::Null);
     if let Err(err) = service.allow_client(client.ip()) {
-        metrics::record_rejection(err.rejection());
+        metrics::record_error(&err);
         return error_response(&id, &err);
     }
     let method = match (call.get("jsonrpc"), call.get("method")) {
@@ -124,7 +124,7 @@ async fn handle(service: &Service, client: SocketAddr, call: Value) -> Value {
         _ => {
             let err =
                 RpcError::InvalidRequest("expected {\"jsonrpc\":\"2.0\",\"method\":...}".into());
-            metrics::record_rejection(err.rejection());
+            metrics::record_error(&err);
             return error_response(&id, &err);
         }
     };
@@ -136,7 +136,7 @@ async fn handle(service: &Service, client: SocketAddr, call: Value) -> Value {
                 err,
                 RpcError::MethodNotFound(_) | RpcError::InvalidParams(_)
             ) {
-                metrics::record_rejection(err.rejection());
+                metrics::record_error(&err);
             }
             error_response(&id, &err)
         }

@@ -31,6 +31,7 @@ use baton_preconf::{
 use crate::{
     execution::ExecutionState,
     journal::{Journal, JournalEntry},
+    l2::L2Client,
     ledger::Ledger,
     lookahead::{Duties, SlotClock},
     metrics,
@@ -93,6 +94,7 @@ pub struct Service {
     clock: Arc<dyn SlotClock>,
     rollups: HashMap<RollupId, u64>,
     execution: Arc<ExecutionState>,
+    l2: HashMap<RollupId, L2Client>,
     commitments: Mutex<HashMap<B256, SignedCommitment>>,
     journal_failed: AtomicBool,
     ip_limiter: RateLimiter<IpAddr>,
@@ -116,6 +118,8 @@ pub struct Parts {
     pub rollups: HashMap<RollupId, u64>,
     /// The L1 execution client and its head.
     pub execution: Arc<ExecutionState>,
+    /// L2 clients of the rollups whose transactions are checked against L2 state.
+    pub l2: HashMap<RollupId, L2Client>,
 }
 
 /// Everything restored from the journal at startup.
@@ -141,6 +145,7 @@ impl Service {
             clock,
             rollups,
             execution,
+            l2,
         } = parts;
         let mut commitments = HashMap::with_capacity(entries.len());
         for entry in &entries {
@@ -167,6 +172,7 @@ impl Service {
             clock,
             rollups,
             execution,
+            l2,
             commitments: Mutex::new(commitments),
             journal_failed: AtomicBool::new(false),
         };
@@ -239,7 +245,7 @@ impl Service {
         metrics::record_request(started.elapsed());
         match &result {
             Ok(signed) => metrics::record_commitment(signed.commitment.kind),
-            Err(e) => metrics::record_rejection(e.rejection()),
+            Err(e) => metrics::record_error(e),
         }
         result
     }

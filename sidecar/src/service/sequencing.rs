@@ -1,13 +1,18 @@
 //! `baton_requestSequencing`: positions in one or several rollups' batches, all or nothing.
 
+use std::collections::HashMap;
+
+use alloy_primitives::Address;
 use baton_preconf::{
     Commitment, CommitmentKind, Placement, RollupId, SignedCommitment, SignedRequest,
-    request::CheckedBody, transaction::decode_l1_transaction,
+    request::CheckedBody,
+    transaction::{L1Transaction, decode_l1_transaction},
 };
 
 use super::Service;
 use crate::{
     journal::{JournalEntry, Reservation},
+    ledger::{AccountState, L2Item},
     rpc::RpcError,
 };
 
@@ -30,12 +35,23 @@ impl Service {
                 "baton_requestSequencing takes a sequencing request".into(),
             ));
         };
+        let mut l2_items = Vec::new();
         for (index, (rollup_id, raw, hash)) in txs.iter().enumerate() {
-            self.check_rollup_tx(index, *rollup_id, raw, *hash)?;
+            let tx = self.check_rollup_tx(index, *rollup_id, raw, *hash)?;
+            if self.l2.contains_key(rollup_id) {
+                l2_items.push(L2Item {
+                    rollup_id: *rollup_id,
+                    sender: tx.sender,
+                    nonce: tx.nonce,
+                    max_cost: tx.max_cost(),
+                });
+            }
         }
+        let l2_accounts = self.l2_accounts(&l2_items).await?;
         let signed = self
             .promise(|ledger| {
                 let positions = ledger.plan_sequencing(checked.slot, &txs)?;
+                ledger.plan_l2(&l2_items, &l2_accounts)?;
                 let commitment = Commitment {
                     kind: CommitmentKind::Sequencing,
                     slot: checked.slot,
@@ -62,12 +78,43 @@ impl Service {
                             .zip(&positions)
                             .map(|((r, raw, _), p)| (*r, *p, raw.clone()))
                             .collect(),
+                        l2_senders: l2_items
+                            .iter()
+                            .map(|i| (i.rollup_id, i.sender, i.nonce, i.max_cost))
+                            .collect(),
                     },
                     wallet: checked.wallet,
                 }))
             })
             .await?;
         signed.ok_or(RpcError::Internal)
+    }
+
+    /// The L2 state of every (rollup, sender) in `items`.
+    async fn l2_accounts(
+        &self,
+        items: &[L2Item],
+    ) -> Result<HashMap<(RollupId, Address), AccountState>, RpcError> {
+        let mut accounts = HashMap::new();
+        for item in items {
+            let key = (item.rollup_id, item.sender);
+            if accounts.contains_key(&key) {
+                continue;
+            }
+            let Some(client) = self.l2.get(&item.rollup_id) else {
+                continue;
+            };
+            let account =
+                client
+                    .account(item.sender)
+                    .await
+                    .map_err(|e| RpcError::L2Unavailable {
+                        rollup_id: item.rollup_id.0,
+                        reason: e.to_string(),
+                    })?;
+            accounts.insert(key, account);
+        }
+        Ok(accounts)
     }
 
     /// A rollup transaction must be a signed transaction of the rollup's L2 chain, in
@@ -78,7 +125,7 @@ impl Service {
         rollup_id: RollupId,
         raw: &[u8],
         hash: alloy_primitives::B256,
-    ) -> Result<(), RpcError> {
+    ) -> Result<L1Transaction, RpcError> {
         let Some(&l2_chain_id) = self.rollups.get(&rollup_id) else {
             return Err(RpcError::UnknownRollup(rollup_id.0));
         };
@@ -98,6 +145,6 @@ impl Service {
                 got: tx.chain_id,
             });
         }
-        Ok(())
+        Ok(tx)
     }
 }

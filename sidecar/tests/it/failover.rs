@@ -57,6 +57,8 @@ fn config(
         committer: CommitterKey(PrivateKeySigner::from_bytes(&B256::repeat_byte(0x44)).unwrap()),
         validators: vec![validator],
         rollups: RollupSource::Fixed(vec![(RollupId(1), 167_001)]),
+        l2_rpcs: vec![],
+        delegate: None,
         deadline_ms: 500,
         window_slots: 32,
         limits: Limits {

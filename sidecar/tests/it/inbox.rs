@@ -89,10 +89,12 @@ async fn run_sequences_exactly_the_rollups_registered_in_the_inbox() {
         slots_per_epoch: 8,
         slasher,
         committer: CommitterKey(PrivateKeySigner::from_bytes(&B256::repeat_byte(0x44)).unwrap()),
+        delegate: None,
         validators: vec![validator],
         l1_rpc: anvil.endpoint(),
         head_poll_ms: 100,
         rollups: RollupSource::Inbox(*inbox.address()),
+        l2_rpcs: vec![],
         deadline_ms: 500,
         window_slots: 32,
         limits: Limits {

@@ -13,7 +13,7 @@ use alloy::{
 };
 use alloy_signer_local::PrivateKeySigner;
 use baton_preconf::{
-    BatonDomain, BlsSecretKey, ChainSpec, CommitmentKind, InclusionRequest, Request,
+    BatonDomain, BlsPublicKey, BlsSecretKey, ChainSpec, CommitmentKind, InclusionRequest, Request,
     SignedCommitment, Slot,
 };
 use baton_sidecar::{
@@ -37,8 +37,33 @@ const HEAD_SLOT: u64 = 100;
 const OURS: [u64; 3] = [103, 104, 105];
 const GAS_PER_SLOT: u64 = 1_000_000;
 
-struct Fixture {
-    url: String,
+/// Who and when: the chain's genesis, the clock, our slots, the committer and the domain.
+#[derive(Clone)]
+pub(crate) struct Setup {
+    pub(crate) genesis: u64,
+    pub(crate) now_ms: u64,
+    pub(crate) ours: Vec<u64>,
+    pub(crate) validator: BlsPublicKey,
+    pub(crate) committer: PrivateKeySigner,
+    pub(crate) slasher: Address,
+}
+
+impl Default for Setup {
+    fn default() -> Self {
+        Self {
+            genesis: GENESIS,
+            now_ms: (GENESIS + HEAD_SLOT * 2 + 1) * 1000,
+            ours: OURS.to_vec(),
+            validator: BlsSecretKey::from_ikm(&[7; 32]).unwrap().public_key(),
+            committer: committer(),
+            slasher: Address::repeat_byte(0x5a),
+        }
+    }
+}
+
+pub(crate) struct Fixture {
+    pub(crate) url: String,
+    setup: Setup,
     dir: std::path::PathBuf,
     anvil: Anvil,
     service: Arc<Service>,
@@ -58,7 +83,7 @@ impl Drop for Server {
 fn domain(chain_id: u64) -> BatonDomain {
     BatonDomain {
         chain_id,
-        verifying_contract: Address::repeat_byte(0x5a),
+        verifying_contract: Setup::default().slasher,
     }
 }
 
@@ -79,18 +104,25 @@ async fn start(dir: &Path) -> Fixture {
 
 /// A sidecar over `dir`'s journal reading `anvil`.
 async fn serve_on(dir: &Path, anvil: Anvil) -> Fixture {
-    let chain = ChainSpec::devnet(anvil.chain_id(), GENESIS);
+    serve_with(dir, anvil, Setup::default()).await
+}
+
+/// A sidecar over `dir`'s journal reading `anvil`, as `setup` says.
+pub(crate) async fn serve_with(dir: &Path, anvil: Anvil, setup: Setup) -> Fixture {
+    let chain = ChainSpec::devnet(anvil.chain_id(), setup.genesis);
     let execution = Arc::new(ExecutionState::connect(&anvil.endpoint(), chain.clone()).unwrap());
     let (journal, entries) = FileJournal::open(dir).unwrap();
     let duties = Arc::new(Duties::default());
-    let validator = BlsSecretKey::from_ikm(&[7; 32]).unwrap().public_key();
-    for slot in OURS {
-        duties.insert(Slot(slot), validator);
+    for slot in &setup.ours {
+        duties.insert(Slot(*slot), setup.validator);
     }
-    let clock = Arc::new(ManualClock::new((GENESIS + HEAD_SLOT * 2 + 1) * 1000));
+    let clock = Arc::new(ManualClock::new(setup.now_ms));
     let config = ServiceConfig {
         chain: chain.clone(),
-        domain: domain(anvil.chain_id()),
+        domain: BatonDomain {
+            chain_id: anvil.chain_id(),
+            verifying_contract: setup.slasher,
+        },
         deadline_ms: 500,
         window_slots: 32,
         fee_per_rollup_tx: U256::ZERO,
@@ -100,7 +132,7 @@ async fn serve_on(dir: &Path, anvil: Anvil) -> Fixture {
     };
     let (service, _) = Service::new(
         config,
-        committer(),
+        setup.committer.clone(),
         Parts {
             journal: journal.into(),
             entries,
@@ -108,12 +140,13 @@ async fn serve_on(dir: &Path, anvil: Anvil) -> Fixture {
                 gas_per_slot: GAS_PER_SLOT,
                 batch_max_txs: 16,
                 batch_max_bytes: 100_000,
-                blobs_per_slot: 6,
+                blobs_per_slot: 3,
             }),
             duties,
             clock,
             rollups: HashMap::new(),
             execution: execution.clone(),
+            l2: HashMap::new(),
         },
     )
     .unwrap();
@@ -128,6 +161,7 @@ async fn serve_on(dir: &Path, anvil: Anvil) -> Fixture {
     }));
     let fixture = Fixture {
         url,
+        setup,
         dir: dir.to_owned(),
         anvil,
         service,
@@ -142,18 +176,26 @@ impl Fixture {
     /// Stops the sidecar (its journal stays) and starts a new one on the same L1.
     async fn restart(self) -> Self {
         let Self {
-            dir, anvil, server, ..
+            dir,
+            anvil,
+            server,
+            setup,
+            ..
         } = self;
         drop(server);
-        serve_on(&dir, anvil).await
+        serve_with(&dir, anvil, setup).await
     }
 
-    fn provider(&self) -> impl Provider + AnvilApi<alloy::network::Ethereum> {
+    pub(crate) fn anvil(&self) -> &Anvil {
+        &self.anvil
+    }
+
+    pub(crate) fn provider(&self) -> impl Provider + AnvilApi<alloy::network::Ethereum> {
         ProviderBuilder::new().connect_http(self.anvil.endpoint().parse().unwrap())
     }
 
     /// Reads the head as the sidecar's follower does.
-    async fn sync(&self) {
+    pub(crate) async fn sync(&self) {
         if let Some(head) = self.execution.refresh().await.unwrap() {
             self.service.on_head(head);
         }
@@ -167,10 +209,10 @@ impl Fixture {
     }
 
     /// Mines a block proposed in `slot` and lets the sidecar see it.
-    async fn mine_in(&self, slot: u64) {
+    pub(crate) async fn mine_in(&self, slot: u64) {
         let provider = self.provider();
         provider
-            .anvil_set_next_block_timestamp(GENESIS + slot * 2)
+            .anvil_set_next_block_timestamp(self.setup.genesis + slot * 2)
             .await
             .unwrap();
         provider.anvil_mine(Some(1), None).await.unwrap();
@@ -488,6 +530,26 @@ async fn every_inclusion_rule_rejects_with_its_code() {
         1308
     );
 
+    // Blobs: the slot sells 3 here; a blob fee cap below the worst-case blob base fee
+    // fails. (Two blobs in hex are about half of the 1 MiB request limit.)
+    let blobber = PrivateKeySigner::random();
+    l1.fund(blobber.address(), 1_000 * max_cost()).await;
+    l1.mine_in(HEAD_SLOT + 3).await;
+    let two = sample::blob_call(&blobber, l1.chain_id(), 0, 2, 1_000_000_000).unwrap();
+    l1.promised(104, vec![two], &blobber).await;
+    let two_more = sample::blob_call(&blobber, l1.chain_id(), 1, 2, 1_000_000_000).unwrap();
+    assert_eq!(
+        error_code(&l1.include(104, vec![two_more], &blobber).await),
+        1309
+    );
+    let free = sample::blob_call(&blobber, l1.chain_id(), 1, 1, 0).unwrap();
+    assert_eq!(
+        error_code(&l1.include(104, vec![free], &blobber).await),
+        1302
+    );
+    let one = sample::blob_call(&blobber, l1.chain_id(), 1, 1, 1_000_000_000).unwrap();
+    l1.promised(104, vec![one], &blobber).await;
+
     // 1101/1102/1103: slot rules apply as for sequencing.
     assert_eq!(
         error_code(&l1.include(106, vec![l1.tx(&alice, 0)], &alice).await),
@@ -550,6 +612,7 @@ async fn no_head_means_no_inclusion_promise() {
             clock: Arc::new(ManualClock::new((GENESIS + HEAD_SLOT * 2 + 1) * 1000)),
             rollups: HashMap::new(),
             execution: dead,
+            l2: HashMap::new(),
         },
     )
     .unwrap();

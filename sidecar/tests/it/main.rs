@@ -5,8 +5,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod beacon;
+mod client;
 mod failover;
 mod inbox;
 mod inclusion;
+mod operator;
 mod sequencing;
 mod shared_journal;

@@ -15,6 +15,7 @@ use baton_preconf::{
 use baton_sidecar::{
     execution::ExecutionState,
     journal::FileJournal,
+    l2::L2Client,
     ledger::{Ledger, Limits},
     lookahead::{Duties, ManualClock},
     rpc::serve,
@@ -59,6 +60,17 @@ async fn start_with_rates(
     per_ip: (u32, u32),
     per_wallet: (u32, u32),
 ) -> Sidecar {
+    start_with(dir, limits, per_ip, per_wallet, HashMap::new()).await
+}
+
+/// [`start`] with rate limits and L2 clients.
+async fn start_with(
+    dir: &Path,
+    limits: Limits,
+    per_ip: (u32, u32),
+    per_wallet: (u32, u32),
+    l2: HashMap<RollupId, L2Client>,
+) -> Sidecar {
     let (journal, entries) = FileJournal::open(dir).unwrap();
     let duties = Arc::new(Duties::default());
     let validator = BlsSecretKey::from_ikm(&[7; 32]).unwrap().public_key();
@@ -91,6 +103,7 @@ async fn start_with_rates(
             execution: Arc::new(
                 ExecutionState::connect("http://127.0.0.1:9", chain.clone()).unwrap(),
             ),
+            l2,
         },
     )
     .unwrap();
@@ -632,5 +645,73 @@ async fn commitments_api_aliases_wrap_the_same_promises() {
         .await
         .unwrap();
     assert_eq!(missing.status(), 404);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[tokio::test]
+async fn l2_nonces_and_balances_count_pending_promises() {
+    use alloy::providers::{ProviderBuilder, ext::AnvilApi};
+    use baton_sidecar::sample::{self, Fees};
+    use baton_toolchain::{Anvil, AnvilOptions};
+
+    let l2 = Anvil::spawn(&AnvilOptions {
+        chain_id: l2_chain_id(1),
+        ..AnvilOptions::default()
+    })
+    .unwrap();
+    let dir = tempdir("l2");
+    let sidecar = start_with(
+        &dir,
+        limits(),
+        (0, 0),
+        (0, 0),
+        HashMap::from([(RollupId(1), L2Client::connect(&l2.endpoint()).unwrap())]),
+    )
+    .await;
+    let wallet = PrivateKeySigner::random();
+    let sender = PrivateKeySigner::random();
+    let fees = Fees::default();
+    let cost = u128::from(fees.gas_limit) * fees.max_fee_per_gas;
+    // Enough for two transactions at their caps, not three.
+    ProviderBuilder::new()
+        .connect_http(l2.endpoint().parse().unwrap())
+        .anvil_set_balance(sender.address(), U256::from(2 * cost + 1))
+        .await
+        .unwrap();
+    let tx = |nonce: u64, body: &str| {
+        (
+            1,
+            sample::call(&sender, l2_chain_id(1), nonce, body.as_bytes(), fees),
+        )
+    };
+    promised(&sidecar.url, signed_sequencing(10, &[tx(0, "a")], &wallet)).await;
+    assert_eq!(
+        error_code(&sequence(&sidecar.url, signed_sequencing(10, &[tx(0, "b")], &wallet)).await),
+        1206,
+        "nonce 0 is promised"
+    );
+    assert_eq!(
+        error_code(&sequence(&sidecar.url, signed_sequencing(11, &[tx(2, "b")], &wallet)).await),
+        1206,
+        "no gaps"
+    );
+    promised(&sidecar.url, signed_sequencing(11, &[tx(1, "b")], &wallet)).await;
+    assert_eq!(
+        error_code(&sequence(&sidecar.url, signed_sequencing(11, &[tx(2, "c")], &wallet)).await),
+        1207,
+        "a third would overdraw the L2 balance"
+    );
+    // Rollup 2 has no L2 RPC configured: its transactions are checked for form only.
+    promised(
+        &sidecar.url,
+        request(10, &[(2, "unchecked")], &wallet, &domain()),
+    )
+    .await;
+    drop(l2);
+    // The L2 is gone: promises that need it are refused, never made blind.
+    assert_eq!(
+        error_code(&sequence(&sidecar.url, signed_sequencing(11, &[tx(2, "d")], &wallet)).await),
+        1903
+    );
     std::fs::remove_dir_all(dir).unwrap();
 }

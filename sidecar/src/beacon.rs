@@ -33,6 +33,8 @@ struct Envelope<T> {
 struct Genesis {
     #[serde(with = "baton_preconf::types::quoted")]
     genesis_time: u64,
+    #[serde(default)]
+    genesis_fork_version: Option<alloy_primitives::FixedBytes<4>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -78,6 +80,16 @@ impl BeaconClient {
             .await
             .map_err(wrap)?;
         Ok(envelope.data)
+    }
+
+    /// Beacon genesis time and genesis fork version (the domain of builder-API and
+    /// constraints signatures; `None` if the node does not say).
+    pub async fn genesis(&self) -> Result<(u64, Option<[u8; 4]>), BeaconError> {
+        let genesis = self.get::<Genesis>("/eth/v1/beacon/genesis").await?;
+        Ok((
+            genesis.genesis_time,
+            genesis.genesis_fork_version.map(|v| v.0),
+        ))
     }
 
     /// Beacon genesis time.

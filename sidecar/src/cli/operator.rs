@@ -226,8 +226,11 @@ pub(crate) async fn delegate(args: RunArgs) -> eyre::Result<()> {
             .as_deref()
             .unwrap_or("http://127.0.0.1:5052"),
     );
-    let genesis = beacon.genesis_time().await?;
+    let (genesis, fork_version) = beacon.genesis().await?;
     let mut chain = baton_preconf::ChainSpec::devnet(args.chain_id.unwrap_or(3_151_908), genesis);
+    if let Some(version) = fork_version {
+        chain.genesis_fork_version = version;
+    }
     chain.seconds_per_slot = args.chain_seconds_per_slot.unwrap_or(2);
     chain.slots_per_epoch = args.chain_slots_per_epoch.unwrap_or(8);
     let now = SystemClock.now_ms() / 1000;

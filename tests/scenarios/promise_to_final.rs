@@ -22,7 +22,8 @@ use baton_contracts::{DeployParams, Registry, RollupInbox, deploy_all};
 use baton_preconf::{
     BatonDomain, BlsSecretKey, ChainSpec, Position, Request, RollupId, RollupTransaction,
     SequencingRequest, SignedCommitment, Slot,
-    node::{BeaconProposers, NodeConfig, RollupConfig, RollupNode, SidecarClient},
+    client::SidecarClient,
+    node::{BeaconProposers, NodeConfig, RollupConfig, RollupNode},
 };
 use baton_tests::Process;
 use baton_toolchain::{Anvil, AnvilOptions};
@@ -248,7 +249,8 @@ async fn a_sidecar_promise_is_soft_then_safe_then_final_on_the_rollup() -> eyre:
     let handle = node.handle();
     let fetched = SidecarClient::new(&sidecar_url)?
         .commitment(promised.commitment.request_id)
-        .await?;
+        .await?
+        .ok_or_else(|| eyre::eyre!("the sidecar does not know its own promise"))?;
     assert_eq!(fetched, promised);
     handle.add_commitment(&fetched)?;
     let soft = handle.soft_head(RollupId(1)).unwrap();

@@ -23,7 +23,6 @@ mod l1;
 mod metrics;
 mod promises;
 mod server;
-mod sidecar;
 mod status;
 
 use std::{
@@ -41,7 +40,6 @@ pub use follow::{RollupNode, SyncReport};
 pub use metrics::Metrics;
 pub use promises::{Judged, MAX_PENDING_PROMISES, PromiseError};
 pub use server::{router, serve};
-pub use sidecar::SidecarClient;
 pub use status::{DerivedL2Block, NodeEvent, SafeHead, SoftHead};
 use tokio::sync::broadcast;
 
@@ -195,12 +193,6 @@ pub enum NodeError {
         expected: Vec<B256>,
         /// What the block holds.
         got: Vec<B256>,
-    },
-    /// A sidecar call failed.
-    #[error("sidecar baton_getCommitment: {source}")]
-    Sidecar {
-        /// The error.
-        source: TransportError,
     },
     /// After a rollback the L2 head is not where it should be.
     #[error("rollup {rollup}: after rollback the L2 head is {got}, expected {expected}")]

@@ -3,6 +3,7 @@
 //! Plain atomics (no registry crate on the hot path); [`render`] writes the Prometheus
 //! text exposition format for `GET /metrics`.
 
+use baton_metrics::Histogram;
 use std::{
     fmt::Write as _,
     sync::atomic::{AtomicU64, Ordering},
@@ -10,56 +11,9 @@ use std::{
 };
 
 /// Histogram bucket upper bounds, in seconds.
-const BUCKETS: [f64; 14] = [
+static BUCKETS: [f64; 14] = [
     0.00025, 0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0, 5.0,
 ];
-
-/// A fixed-bucket histogram of durations.
-#[derive(Debug)]
-pub(crate) struct Histogram {
-    buckets: [AtomicU64; BUCKETS.len()],
-    count: AtomicU64,
-    sum_micros: AtomicU64,
-}
-
-impl Histogram {
-    const fn new() -> Self {
-        Self {
-            buckets: [const { AtomicU64::new(0) }; BUCKETS.len()],
-            count: AtomicU64::new(0),
-            sum_micros: AtomicU64::new(0),
-        }
-    }
-
-    pub(crate) fn observe(&self, d: Duration) {
-        let secs = d.as_secs_f64();
-        for (i, bound) in BUCKETS.iter().enumerate() {
-            if secs <= *bound {
-                self.buckets[i].fetch_add(1, Ordering::Relaxed);
-            }
-        }
-        self.count.fetch_add(1, Ordering::Relaxed);
-        self.sum_micros
-            .fetch_add(d.as_micros() as u64, Ordering::Relaxed);
-    }
-
-    fn render(&self, out: &mut String, name: &str, help: &str) {
-        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} histogram");
-        for (i, bound) in BUCKETS.iter().enumerate() {
-            let _ = writeln!(
-                out,
-                "{name}_bucket{{le=\"{bound}\"}} {}",
-                self.buckets[i].load(Ordering::Relaxed)
-            );
-        }
-        let count = self.count.load(Ordering::Relaxed);
-        let sum = self.sum_micros.load(Ordering::Relaxed) as f64 / 1e6;
-        let _ = writeln!(
-            out,
-            "{name}_bucket{{le=\"+Inf\"}} {count}\n{name}_sum {sum}\n{name}_count {count}"
-        );
-    }
-}
 
 /// Why a request was refused; the label values of `baton_relay_rejections_total`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -121,9 +75,9 @@ counters!(
 );
 static REJECTIONS: [AtomicU64; Rejection::ALL.len()] =
     [const { AtomicU64::new(0) }; Rejection::ALL.len()];
-static SUBMISSION_SECONDS: Histogram = Histogram::new();
-static GET_HEADER_SECONDS: Histogram = Histogram::new();
-static GET_PAYLOAD_SECONDS: Histogram = Histogram::new();
+static SUBMISSION_SECONDS: Histogram = Histogram::new(&BUCKETS);
+static GET_HEADER_SECONDS: Histogram = Histogram::new(&BUCKETS);
+static GET_PAYLOAD_SECONDS: Histogram = Histogram::new(&BUCKETS);
 
 pub(crate) fn record_rejection(reason: Rejection) {
     if let Some(i) = Rejection::ALL.iter().position(|r| *r == reason) {
@@ -262,17 +216,19 @@ pub fn render() -> String {
     SUBMISSION_SECONDS.render(
         &mut out,
         "baton_relay_submission_duration_seconds",
-        "From a block submission's arrival (before its body is read) to its bid being available, in seconds.",
+        "From a block submission's arrival (before its body is read) to its bid being available, in seconds.", "",
     );
     GET_HEADER_SECONDS.render(
         &mut out,
         "baton_relay_get_header_duration_seconds",
         "Time to answer getHeader, in seconds.",
+        "",
     );
     GET_PAYLOAD_SECONDS.render(
         &mut out,
         "baton_relay_get_payload_duration_seconds",
         "Time to verify, publish and answer a signed blinded block, in seconds.",
+        "",
     );
     out
 }
@@ -280,18 +236,6 @@ pub fn render() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn histogram_buckets_are_cumulative() {
-        let h = Histogram::new();
-        h.observe(Duration::from_micros(300));
-        h.observe(Duration::from_millis(4));
-        let mut out = String::new();
-        h.render(&mut out, "x", "help");
-        assert!(out.contains("x_bucket{le=\"0.0005\"} 1"), "{out}");
-        assert!(out.contains("x_bucket{le=\"0.005\"} 2"), "{out}");
-        assert!(out.contains("x_count 2"), "{out}");
-    }
 
     #[test]
     fn render_names_every_family() {

@@ -3,6 +3,7 @@
 //! Counters and histograms are plain atomics (no registry crate on the hot path);
 //! [`render`] writes the Prometheus text exposition format for `/metrics`.
 
+use baton_metrics::Histogram;
 use std::{
     fmt::Write as _,
     sync::atomic::{AtomicU64, Ordering},
@@ -10,63 +11,9 @@ use std::{
 };
 
 /// Histogram bucket upper bounds, in seconds.
-const BUCKETS: [f64; 12] = [
+static BUCKETS: [f64; 12] = [
     0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0,
 ];
-
-/// A fixed-bucket histogram of durations.
-#[derive(Debug)]
-pub(crate) struct Histogram {
-    buckets: [AtomicU64; BUCKETS.len()],
-    count: AtomicU64,
-    sum_micros: AtomicU64,
-}
-
-impl Histogram {
-    const fn new() -> Self {
-        Self {
-            buckets: [const { AtomicU64::new(0) }; BUCKETS.len()],
-            count: AtomicU64::new(0),
-            sum_micros: AtomicU64::new(0),
-        }
-    }
-
-    pub(crate) fn observe(&self, d: Duration) {
-        let secs = d.as_secs_f64();
-        for (i, bound) in BUCKETS.iter().enumerate() {
-            if secs <= *bound {
-                self.buckets[i].fetch_add(1, Ordering::Relaxed);
-            }
-        }
-        self.count.fetch_add(1, Ordering::Relaxed);
-        self.sum_micros
-            .fetch_add(d.as_micros() as u64, Ordering::Relaxed);
-    }
-
-    fn render(&self, out: &mut String, name: &str, help: &str, labels: &str) {
-        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} histogram");
-        let sep = if labels.is_empty() { "" } else { "," };
-        for (i, bound) in BUCKETS.iter().enumerate() {
-            let _ = writeln!(
-                out,
-                "{name}_bucket{{{labels}{sep}le=\"{bound}\"}} {}",
-                self.buckets[i].load(Ordering::Relaxed)
-            );
-        }
-        let count = self.count.load(Ordering::Relaxed);
-        let _ = writeln!(out, "{name}_bucket{{{labels}{sep}le=\"+Inf\"}} {count}");
-        let sum = self.sum_micros.load(Ordering::Relaxed) as f64 / 1e6;
-        let braces = if labels.is_empty() {
-            String::new()
-        } else {
-            format!("{{{labels}}}")
-        };
-        let _ = writeln!(
-            out,
-            "{name}_sum{braces} {sum}\n{name}_count{braces} {count}"
-        );
-    }
-}
 
 /// Why a request was refused; the label values of `baton_sidecar_rejections_total`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -111,8 +58,8 @@ static REQUESTS: AtomicU64 = AtomicU64::new(0);
 static COMMITMENTS_INCLUSION: AtomicU64 = AtomicU64::new(0);
 static COMMITMENTS_SEQUENCING: AtomicU64 = AtomicU64::new(0);
 static REJECTIONS: [AtomicU64; 6] = [const { AtomicU64::new(0) }; 6];
-static REQUEST_SECONDS: Histogram = Histogram::new();
-static JOURNAL_SYNC_SECONDS: Histogram = Histogram::new();
+static REQUEST_SECONDS: Histogram = Histogram::new(&BUCKETS);
+static JOURNAL_SYNC_SECONDS: Histogram = Histogram::new(&BUCKETS);
 static JOURNAL_BATCH_RECORDS: AtomicU64 = AtomicU64::new(0);
 
 pub(crate) fn record_request(elapsed: Duration) {
@@ -213,18 +160,6 @@ pub fn render() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn histogram_buckets_are_cumulative() {
-        let h = Histogram::new();
-        h.observe(Duration::from_micros(300));
-        h.observe(Duration::from_millis(3));
-        let mut out = String::new();
-        h.render(&mut out, "x", "help", "");
-        assert!(out.contains("x_bucket{le=\"0.0005\"} 1"), "{out}");
-        assert!(out.contains("x_bucket{le=\"0.005\"} 2"), "{out}");
-        assert!(out.contains("x_count 2"), "{out}");
-    }
 
     #[test]
     fn every_rejection_reason_is_rendered() {

@@ -42,7 +42,7 @@ fn config(
         journal: JournalBackend::Redis(RedisOptions {
             url: redis.url(),
             namespace: "failover".into(),
-            lease: Duration::from_millis(900),
+            lease: Duration::from_millis(3_000),
             allow_volatile: false,
         }),
         rpc_addr: format!("127.0.0.1:{port}").parse().unwrap(),

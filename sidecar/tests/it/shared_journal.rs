@@ -35,7 +35,7 @@ fn options(redis: &Redis, namespace: &str) -> RedisOptions {
     RedisOptions {
         url: redis.url(),
         namespace: namespace.to_owned(),
-        lease: Duration::from_millis(600),
+        lease: Duration::from_millis(1_500),
         allow_volatile: false,
     }
 }
@@ -71,7 +71,7 @@ async fn a_standby_waits_for_the_lease_and_takes_over_with_every_promise() {
     let standby_options = options(&redis, "op");
     let standby = tokio::spawn(async move { RedisJournal::open(&standby_options).await });
     // Several lease lifetimes pass: the leader renews, the standby keeps waiting.
-    tokio::time::sleep(Duration::from_millis(2_000)).await;
+    tokio::time::sleep(Duration::from_millis(3_500)).await;
     assert!(!standby.is_finished(), "the standby must not get the lease");
     leader.submit(&entry(4)).unwrap().durable().await.unwrap();
 
@@ -125,17 +125,25 @@ async fn appends_are_fenced_by_the_lease_and_by_the_length() {
         .unwrap();
     assert_eq!(len, 2, "nothing of the refused append was written");
 
-    // Our lease vanished (a long pause) and another sidecar took it.
+    // Our lease lapsed during a long pause and another sidecar took it.
     let (b, _) = RedisJournal::open(&options(&redis, "lease")).await.unwrap();
-    let _: i64 = redis::cmd("DEL")
+    let _: () = redis::cmd("SET")
         .arg("baton:lease:lease")
+        .arg("another-sidecar")
+        .arg("PX")
+        .arg(60_000)
         .query_async(&mut conn)
         .await
         .unwrap();
-    let (c, _) = RedisJournal::open(&options(&redis, "lease")).await.unwrap();
     let err = b.submit(&entry(1)).unwrap().durable().await.unwrap_err();
     assert!(err.to_string().contains("BATON_LEASE"), "{err}");
-    c.submit(&entry(1)).unwrap().durable().await.unwrap();
+    assert!(b.lost());
+    let len: i64 = redis::cmd("LLEN")
+        .arg("baton:lease:journal")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(len, 0, "nothing was written without the lease");
     drop(redis);
     std::fs::remove_dir_all(dir).unwrap();
 }

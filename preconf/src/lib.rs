@@ -5,7 +5,7 @@
 //!
 //! | module | what | data-flow steps (docs/architecture.md) |
 //! |---|---|---|
-//! | [`types`], [`chain_spec`] | slots, ids, amounts; slot ↔ time ↔ epoch | all |
+//! | [`types`], [`chain_spec`], [`clock`] | slots, ids, amounts; slot ↔ time ↔ epoch; the slot clock | all |
 //! | [`request`], [`transaction`] | what wallets ask for; bounded transaction decoding | ①, ② |
 //! | [`commitment`], [`eip712`], [`signature`] | the signed promise (EIP-712, ECDSA) | ③, ⑧ |
 //! | [`bls`], [`constraints`] | BLS keys and domains; delegations and constraints | ④ |
@@ -25,6 +25,7 @@ pub mod bls;
 pub mod chain_spec;
 #[cfg(feature = "client")]
 pub mod client;
+pub mod clock;
 pub mod commitment;
 pub mod constraints;
 pub mod derive;

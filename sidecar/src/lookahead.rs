@@ -1,64 +1,15 @@
 //! Which upcoming slots are ours, and what time it is (step ②).
 //!
-//! [`Duties`] holds the proposer schedule for our validators; the beacon client (to come:
-//! `/eth/v1/validator/duties/proposer/{epoch}` and head events) fills it, and tests fill
-//! it directly. [`SlotClock`] abstracts time so logic is tested with [`ManualClock`].
+//! [`Duties`] holds the proposer schedule for our validators; the beacon client
+//! (`/eth/v1/validator/duties/proposer/{epoch}`) fills it, and tests fill it directly.
+//! [`SlotClock`] (shared with the relay, from [`baton_preconf::clock`]) abstracts time so
+//! logic is tested with [`ManualClock`].
 
-use std::{
-    collections::BTreeMap,
-    sync::{
-        RwLock,
-        atomic::{AtomicU64, Ordering},
-    },
-    time::{SystemTime, UNIX_EPOCH},
-};
+use std::{collections::BTreeMap, sync::RwLock};
 
 use baton_preconf::{BlsPublicKey, Slot};
 
-/// Wall-clock time, in milliseconds since the Unix epoch.
-pub trait SlotClock: Send + Sync + std::fmt::Debug {
-    /// Now.
-    fn now_ms(&self) -> u64;
-}
-
-/// The system clock.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SystemClock;
-
-impl SlotClock for SystemClock {
-    fn now_ms(&self) -> u64 {
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as u64)
-    }
-}
-
-/// A clock tests move by hand.
-#[derive(Debug, Default)]
-pub struct ManualClock(AtomicU64);
-
-impl ManualClock {
-    /// A clock showing `now_ms`.
-    pub const fn new(now_ms: u64) -> Self {
-        Self(AtomicU64::new(now_ms))
-    }
-
-    /// Sets the time.
-    pub fn set_ms(&self, now_ms: u64) {
-        self.0.store(now_ms, Ordering::SeqCst);
-    }
-
-    /// Moves time forward.
-    pub fn advance_ms(&self, ms: u64) {
-        self.0.fetch_add(ms, Ordering::SeqCst);
-    }
-}
-
-impl SlotClock for ManualClock {
-    fn now_ms(&self) -> u64 {
-        self.0.load(Ordering::SeqCst)
-    }
-}
+pub use baton_preconf::clock::{ManualClock, SlotClock, SystemClock};
 
 /// The proposer schedule of this sidecar's validators.
 #[derive(Debug, Default)]

@@ -19,7 +19,7 @@ use baton_preconf::{
 use baton_sidecar::sample::{self, Fees};
 use baton_toolchain::{Anvil, AnvilOptions};
 
-use crate::inclusion::{Setup, serve_with};
+use crate::l1_fixture::{Setup, serve_with};
 
 #[tokio::test]
 async fn a_promise_is_verified_and_tracked_until_kept_or_broken() {

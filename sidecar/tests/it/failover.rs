@@ -18,7 +18,7 @@ use baton_toolchain::Redis;
 use serde_json::json;
 use tokio::sync::oneshot;
 
-use crate::sequencing::{call, request};
+use crate::rollup_fixture::{call, request};
 
 struct Running {
     url: String,

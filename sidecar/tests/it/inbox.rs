@@ -19,7 +19,7 @@ use baton_sidecar::{
 use baton_toolchain::{Anvil, AnvilOptions};
 use serde_json::json;
 
-use crate::sequencing::{call, error_code, request};
+use crate::rollup_fixture::{call, error_code, request};
 
 #[tokio::test]
 async fn run_sequences_exactly_the_rollups_registered_in_the_inbox() {

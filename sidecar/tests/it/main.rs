@@ -9,6 +9,8 @@ mod client;
 mod failover;
 mod inbox;
 mod inclusion;
+mod l1_fixture;
 mod operator;
+mod rollup_fixture;
 mod sequencing;
 mod shared_journal;

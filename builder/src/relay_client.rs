@@ -118,7 +118,7 @@ impl RelayClient {
         self.base.redacted()
     }
 
-    fn transport(&self, path: &str, reason: impl ToString) -> RelayCallError {
+    fn transport(&self, path: &str, reason: impl std::fmt::Display) -> RelayCallError {
         RelayCallError::Transport {
             relay: self.name(),
             path: path.to_owned(),
@@ -126,7 +126,7 @@ impl RelayClient {
         }
     }
 
-    fn shape(&self, path: &str, reason: impl ToString) -> RelayCallError {
+    fn shape(&self, path: &str, reason: impl std::fmt::Display) -> RelayCallError {
         RelayCallError::Shape {
             relay: self.name(),
             path: path.to_owned(),

@@ -231,11 +231,18 @@ impl Builder {
         let current = self.current_slot();
         let horizon = current.0 + EPOCHS_AHEAD * self.chain.slots_per_epoch;
         if slot < current || slot.0 > horizon || self.ms_to_cutoff(slot) < 0 {
-            tracing::debug!(slot = slot.0, current = current.0, "constraints for a slot not being built");
+            tracing::debug!(
+                slot = slot.0,
+                current = current.0,
+                "constraints for a slot not being built"
+            );
             return;
         }
         let Some(proposer) = self.proposer(slot).await else {
-            tracing::warn!(slot = slot.0, "constraints for a slot whose proposer is unknown");
+            tracing::warn!(
+                slot = slot.0,
+                "constraints for a slot whose proposer is unknown"
+            );
             return;
         };
         let signer = signed.message.delegate;
@@ -295,7 +302,10 @@ impl Builder {
     }
 
     pub(crate) fn relay_name(&self, relay: usize) -> String {
-        self.relays.get(relay).map(RelayClient::name).unwrap_or_default()
+        self.relays
+            .get(relay)
+            .map(RelayClient::name)
+            .unwrap_or_default()
     }
 
     pub(crate) fn slot_constraints(&self, slot: Slot) -> crate::book::SlotConstraints {
@@ -307,7 +317,10 @@ impl Builder {
     pub fn announce(self: &Arc<Self>, attributes: PayloadAttributes) {
         let slot = attributes.proposal_slot;
         if self.ms_to_cutoff(slot) < 0 {
-            tracing::debug!(slot = slot.0, "payload attributes for a slot past its cut-off");
+            tracing::debug!(
+                slot = slot.0,
+                "payload attributes for a slot past its cut-off"
+            );
             return;
         }
         let mut state = self.state();

@@ -48,7 +48,10 @@ pub(crate) async fn work(
 ) {
     let slot = attributes.proposal_slot;
     let Some(proposer) = builder.proposer(slot).await else {
-        tracing::warn!(slot = slot.0, "no proposer known for the slot; not building");
+        tracing::warn!(
+            slot = slot.0,
+            "no proposer known for the slot; not building"
+        );
         return;
     };
     let Some(registered) = builder.registration(slot, &proposer).await else {
@@ -128,7 +131,10 @@ async fn build(
                 || payload.timestamp != attributes.timestamp
                 || payload.withdrawals != attributes.withdrawals
             {
-                tracing::warn!(slot = attributes.proposal_slot.0, "the execution client built a payload that does not fit the slot's attributes");
+                tracing::warn!(
+                    slot = attributes.proposal_slot.0,
+                    "the execution client built a payload that does not fit the slot's attributes"
+                );
                 return None;
             }
             Some(built)
@@ -169,7 +175,12 @@ pub async fn build_and_submit(
     let payload = &built.payload;
     round.block_hash = Some(B256::from(payload.block_hash));
     if payload.gas_limit != registered.gas_limit {
-        tracing::debug!(slot = slot.0, payload = payload.gas_limit, registered = registered.gas_limit, "gas limit differs from the registered preference");
+        tracing::debug!(
+            slot = slot.0,
+            payload = payload.gas_limit,
+            registered = registered.gas_limit,
+            "gas limit differs from the registered preference"
+        );
     }
     let missing = assemble::missing(payload, &constraints);
     round.missing = missing.len();

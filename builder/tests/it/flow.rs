@@ -6,8 +6,11 @@
 use std::time::{Duration, Instant};
 
 use alloy_primitives::{B256, Bytes, U256, keccak256};
-use baton_preconf::ssz::{
-    BeaconJson, ExecutionPayloadAndBlobsBundle, InclusionMultiProof, SignedBuilderBidElectra,
+use baton_preconf::{
+    ssz::{
+        BeaconJson, ExecutionPayloadAndBlobsBundle, InclusionMultiProof, SignedBuilderBidElectra,
+    },
+    transaction::decode_l1_transaction,
 };
 use serde_json::{Value, json};
 
@@ -49,10 +52,11 @@ async fn constrained_block_is_accepted_by_the_relay_and_imports() {
     let bid = bid_proving(&world, &relay, 2).await;
     let earlier_hash = bid["message"]["header"]["block_hash"].clone();
 
-    // ...and one after its first block (it arrives on the stream and triggers a rebuild).
-    let late = world.transfer(0, 1);
-    world.constrain(&relay, std::slice::from_ref(&late)).await;
-    let data = bid_proving(&world, &relay, 3).await;
+    // ...and two after its first block (they arrive on the stream and trigger a rebuild):
+    // the first sender's next nonce, and a blob transaction in network form.
+    let late = vec![world.transfer(0, 1), world.blob_transfer(2, 0)];
+    world.constrain(&relay, &late).await;
+    let data = bid_proving(&world, &relay, 4).await;
     assert_ne!(
         data["message"]["header"]["block_hash"], earlier_hash,
         "a new block"
@@ -73,7 +77,17 @@ async fn constrained_block_is_accepted_by_the_relay_and_imports() {
         header.fee_recipient, world.proposer.fee_recipient.0.0,
         "the proposer is paid"
     );
-    let constrained: Vec<Bytes> = first.iter().chain([&late]).cloned().collect();
+    // Blocks carry (and proofs name) the canonical form: a blob transaction without its
+    // blobs.
+    let constrained: Vec<Bytes> = first
+        .iter()
+        .chain(&late)
+        .map(|raw| decode_l1_transaction(raw).unwrap().canonical)
+        .collect();
+    assert!(
+        constrained[3].len() < late[1].len(),
+        "the blob transaction's canonical form"
+    );
     let proofs: InclusionMultiProof = serde_json::from_value(data["proofs"].clone()).unwrap();
     let set: Vec<(B256, Bytes)> = constrained
         .iter()
@@ -89,9 +103,7 @@ async fn constrained_block_is_accepted_by_the_relay_and_imports() {
     );
 
     // The proposer signs the blinded block; the relay reveals the payload.
-    let blinded = world
-        .proposer
-        .sign_blinded(&world.info, &world.attributes, header.clone());
+    let blinded = world.sign_blinded(&bid.message);
     let (status, body) = world
         .post_json(&relay, "/eth/v1/builder/blinded_blocks", &blinded.to_json())
         .await;
@@ -99,6 +111,12 @@ async fn constrained_block_is_accepted_by_the_relay_and_imports() {
     let revealed = ExecutionPayloadAndBlobsBundle::from_json(&body["data"]).unwrap();
     let payload = revealed.execution_payload;
     assert_eq!(payload.block_hash, header.block_hash);
+    assert_eq!(
+        revealed.blobs_bundle.blobs.len(),
+        1,
+        "the blob travels with the payload"
+    );
+    assert_eq!(bid.message.blob_kzg_commitments.len(), 1);
     let included: Vec<B256> = payload
         .transactions
         .iter()
@@ -155,7 +173,7 @@ async fn constrained_block_is_accepted_by_the_relay_and_imports() {
         world
             .metric(&builder, "baton_builder_constraints_total")
             .await,
-        Some(3)
+        Some(4)
     );
     assert_eq!(
         world

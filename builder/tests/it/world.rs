@@ -11,15 +11,24 @@ use std::{
     time::{Duration, Instant, SystemTime, UNIX_EPOCH},
 };
 
-use alloy_consensus::{SignableTransaction, TxEip1559, TxEnvelope};
-use alloy_eips::eip2718::Encodable2718;
+use alloy_consensus::{
+    EthereumTxEnvelope, SignableTransaction, TxEip1559, TxEip4844, TxEip4844WithSidecar, TxEnvelope,
+};
+use alloy_eips::{
+    eip2718::Encodable2718,
+    eip4844::builder::{SidecarBuilder, SimpleCoder},
+    eip7594::BlobTransactionSidecarVariant,
+};
 use alloy_primitives::{Address, B256, Bytes, TxKind, U256};
 use alloy_signer::SignerSync;
 use alloy_signer_local::PrivateKeySigner;
 use baton_engine::{EngineClient, JwtSecret};
 use baton_preconf::{
     BlsSecretKey, Slot,
-    ssz::{BeaconJson, Withdrawal},
+    ssz::{
+        BeaconJson, BlindedBeaconBlockElectra, BuilderBidElectra, SignedBlindedBeaconBlockElectra,
+        Withdrawal,
+    },
 };
 use baton_relay::{
     beacon::{ChainInfo, PayloadAttributes, stub::StubBeacon},
@@ -30,7 +39,7 @@ use serde_json::{Value, json};
 use ssz_rs::List;
 
 /// Slot length: long enough that the whole test runs before the slot's cut-offs.
-pub(crate) const SECONDS: u64 = 24;
+pub(crate) const SECONDS: u64 = 48;
 /// Where the slot's withdrawal pays (checked after import).
 pub(crate) const WITHDRAWAL_TO: Address = Address::repeat_byte(0x77);
 /// The withdrawal's amount, in gwei.
@@ -188,6 +197,36 @@ impl World {
         TxEnvelope::from(tx.into_signed(signature))
             .encoded_2718()
             .into()
+    }
+
+    /// A blob transaction (one real blob) from user `user` with `nonce`, network form.
+    pub(crate) fn blob_transfer(&self, user: usize, nonce: u64) -> Bytes {
+        let data: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8).collect();
+        let sidecar = SidecarBuilder::<SimpleCoder>::from_slice(&data)
+            .build_4844()
+            .unwrap();
+        let tx = TxEip4844 {
+            chain_id: self.el.chain_id(),
+            nonce,
+            gas_limit: 21_000,
+            max_fee_per_gas: 50_000_000_000,
+            max_priority_fee_per_gas: 2_000_000_000,
+            to: Address::repeat_byte(0x43),
+            value: U256::from(7u64),
+            blob_versioned_hashes: sidecar.versioned_hashes().collect(),
+            max_fee_per_blob_gas: 1_000_000_000,
+            ..Default::default()
+        };
+        let with_sidecar = TxEip4844WithSidecar {
+            tx,
+            sidecar: BlobTransactionSidecarVariant::Eip4844(sidecar),
+        };
+        let signature = self.users[user]
+            .sign_hash_sync(&with_sidecar.tx.signature_hash())
+            .unwrap();
+        let envelope: EthereumTxEnvelope<TxEip4844WithSidecar<BlobTransactionSidecarVariant>> =
+            with_sidecar.into_signed(signature).into();
+        envelope.encoded_2718().into()
     }
 
     /// Starts the relay and waits until it is ready and knows the slot's attributes.
@@ -348,6 +387,28 @@ impl World {
             )
             .await;
         assert_eq!(status, 200, "{body}");
+    }
+
+    /// The proposer signs the blinded block carrying `bid` (header, blob commitments and
+    /// execution requests).
+    pub(crate) fn sign_blinded(&self, bid: &BuilderBidElectra) -> SignedBlindedBeaconBlockElectra {
+        let mut block = BlindedBeaconBlockElectra {
+            slot: self.slot.0,
+            proposer_index: self.proposer.index,
+            parent_root: self.attributes.parent_beacon_block_root.0,
+            state_root: [0x33; 32],
+            ..Default::default()
+        };
+        block.body.execution_payload_header = bid.header.clone();
+        block.body.blob_kzg_commitments = bid.blob_kzg_commitments.clone();
+        block.body.execution_requests = bid.execution_requests.clone();
+        block
+            .sign(
+                &self.proposer.key,
+                self.info.current_fork_version,
+                self.info.genesis_validators_root,
+            )
+            .unwrap()
     }
 
     pub(crate) fn header_path(&self, prefix: &str) -> String {

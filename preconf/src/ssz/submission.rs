@@ -161,7 +161,7 @@ mod tests {
             .to_vec();
         proof.verify(root, &constrained).unwrap();
         // A relay that constrained a third transaction refuses it.
-        let mut more = constrained.clone();
+        let mut more = constrained;
         more.push((keccak256(&txs[4]), txs[4].clone()));
         assert!(matches!(
             proof.verify(root, &more),

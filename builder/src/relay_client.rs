@@ -2,12 +2,13 @@
 //! constraints of a slot and their delegations, the constraints stream (SSE), and block
 //! submissions. Every answer is read with a size bound.
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
 use baton_preconf::{
-    Slot,
+    BlsSecretKey, Slot,
+    bls::{compute_signing_root, constraints_domain},
     constraints::{SignedConstraints, SignedDelegation},
-    ssz::{BeaconJson, SignedValidatorRegistration},
+    ssz::{BeaconJson, SignedValidatorRegistration, hash_tree_root},
 };
 use baton_relay::{beacon::SseParser, config::SensitiveUrl};
 use serde::Deserialize;
@@ -89,12 +90,52 @@ struct ValidatorEntry {
     entry: Value,
 }
 
+/// The key the builder reads restricted constraints with: messages whose `receivers`
+/// name it are shown to a reader that signs the slot (slot 0 for the all-slots stream)
+/// under the constraints domain.
+#[derive(Clone)]
+pub struct Receiver {
+    key: Arc<BlsSecretKey>,
+    genesis_fork_version: [u8; 4],
+}
+
+impl std::fmt::Debug for Receiver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Receiver({})", self.key.public_key())
+    }
+}
+
+impl Receiver {
+    /// Reads as `key`'s public key.
+    pub fn new(key: Arc<BlsSecretKey>, genesis_fork_version: [u8; 4]) -> Self {
+        Self {
+            key,
+            genesis_fork_version,
+        }
+    }
+
+    /// `X-Receiver-Pubkey` and `X-Receiver-Signature` for `slot`.
+    pub fn headers(&self, slot: Slot) -> [(&'static str, String); 2] {
+        let root = hash_tree_root(&slot.0).unwrap_or_default();
+        let signing_root =
+            compute_signing_root(root, constraints_domain(self.genesis_fork_version));
+        [
+            ("X-Receiver-Pubkey", self.key.public_key().to_string()),
+            (
+                "X-Receiver-Signature",
+                self.key.sign(signing_root).to_string(),
+            ),
+        ]
+    }
+}
+
 /// One relay.
 #[derive(Debug, Clone)]
 pub struct RelayClient {
     base: SensitiveUrl,
     http: reqwest::Client,
     streaming: reqwest::Client,
+    receiver: Option<Receiver>,
 }
 
 impl RelayClient {
@@ -110,7 +151,30 @@ impl RelayClient {
                 .connect_timeout(Duration::from_secs(4))
                 .build()
                 .unwrap_or_default(),
+            receiver: None,
         }
+    }
+
+    /// Also reads the constraints restricted to `receiver`.
+    #[must_use]
+    pub fn with_receiver(mut self, receiver: Receiver) -> Self {
+        self.receiver = Some(receiver);
+        self
+    }
+
+    fn get(
+        &self,
+        client: &reqwest::Client,
+        path: &str,
+        slot: Option<Slot>,
+    ) -> reqwest::RequestBuilder {
+        let mut request = client.get(format!("{}{path}", self.base.0));
+        if let (Some(receiver), Some(slot)) = (&self.receiver, slot) {
+            for (name, value) in receiver.headers(slot) {
+                request = request.header(name, value);
+            }
+        }
+        request
     }
 
     /// The relay's URL with any credentials removed.
@@ -158,10 +222,10 @@ impl RelayClient {
         &self,
         path: &str,
         limit: usize,
+        receiver_slot: Option<Slot>,
     ) -> Result<T, RelayCallError> {
         let response = self
-            .http
-            .get(format!("{}{path}", self.base.0))
+            .get(&self.http, path, receiver_slot)
             .send()
             .await
             .map_err(|e| self.transport(path, e.without_url()))?;
@@ -178,7 +242,7 @@ impl RelayClient {
     /// (`GET /relay/v1/builder/validators`). Entries that do not parse are skipped.
     pub async fn validators(&self) -> Result<Vec<RegisteredProposer>, RelayCallError> {
         let path = "/relay/v1/builder/validators";
-        let entries: Vec<ValidatorEntry> = self.get_json(path, MAX_VALIDATORS_BYTES).await?;
+        let entries: Vec<ValidatorEntry> = self.get_json(path, MAX_VALIDATORS_BYTES, None).await?;
         Ok(entries
             .into_iter()
             .take(MAX_REGISTRATIONS)
@@ -195,16 +259,18 @@ impl RelayClient {
             .collect())
     }
 
-    /// The slot's public constraints (`GET /constraints/v0/relay/constraints/{slot}`).
+    /// The slot's constraints (`GET /constraints/v0/relay/constraints/{slot}`): public
+    /// ones, and those restricted to the receiver if one is set.
     pub async fn constraints(&self, slot: Slot) -> Result<Vec<SignedConstraints>, RelayCallError> {
         let path = format!("/constraints/v0/relay/constraints/{slot}");
-        self.get_json(&path, MAX_CONSTRAINTS_BYTES).await
+        self.get_json(&path, MAX_CONSTRAINTS_BYTES, Some(slot))
+            .await
     }
 
     /// The slot's delegations (`GET /constraints/v0/relay/delegations/{slot}`).
     pub async fn delegations(&self, slot: Slot) -> Result<Vec<SignedDelegation>, RelayCallError> {
         let path = format!("/constraints/v0/relay/delegations/{slot}");
-        self.get_json(&path, MAX_DELEGATIONS_BYTES).await
+        self.get_json(&path, MAX_DELEGATIONS_BYTES, None).await
     }
 
     /// Follows the all-slots constraints stream, sending each message to `sink`, until
@@ -214,9 +280,9 @@ impl RelayClient {
         sink: &mpsc::Sender<SignedConstraints>,
     ) -> Result<(), RelayCallError> {
         let path = "/constraints/v0/relay/constraints_stream";
+        // A reader of every slot proves its key over slot 0.
         let mut response = self
-            .streaming
-            .get(format!("{}{path}", self.base.0))
+            .get(&self.streaming, path, Some(Slot(0)))
             .header("Accept", "text/event-stream")
             .send()
             .await

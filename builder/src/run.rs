@@ -13,7 +13,7 @@ use tokio::sync::mpsc;
 use crate::{
     config::Config,
     pool::Pool,
-    relay_client::RelayClient,
+    relay_client::{Receiver, RelayClient},
     service::{Builder, Parts},
 };
 
@@ -105,7 +105,12 @@ pub async fn run(
         genesis_validators_root: info.genesis_validators_root,
     };
     chain.validate().map_err(|_| RunError::Chain)?;
-    let relays: Vec<RelayClient> = config.relays.iter().map(|u| RelayClient::new(u)).collect();
+    let receiver = Receiver::new(config.key.0.clone(), chain.genesis_fork_version);
+    let relays: Vec<RelayClient> = config
+        .relays
+        .iter()
+        .map(|u| RelayClient::new(u).with_receiver(receiver.clone()))
+        .collect();
     let builder = Arc::new(Builder::new(Parts {
         chain,
         key: config.key.clone(),

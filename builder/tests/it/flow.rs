@@ -45,9 +45,21 @@ async fn constrained_block_is_accepted_by_the_relay_and_imports() {
     world.register(&relay).await;
     world.delegate(&relay).await;
 
-    // Two constraints before the builder starts (it catches up on them)...
+    // Two constraints before the builder starts (it catches up on them), readable by the
+    // builder's key only...
     let first: Vec<Bytes> = vec![world.transfer(0, 0), world.transfer(1, 0)];
-    world.constrain(&relay, &first).await;
+    world.constrain(&relay, &first, true).await;
+    let (_, anonymous) = world
+        .get(
+            &relay,
+            &format!("/constraints/v0/relay/constraints/{}", world.slot),
+        )
+        .await;
+    assert_eq!(
+        anonymous,
+        json!([]),
+        "hidden from readers that do not prove a key"
+    );
     let builder = world.start_builder(&relay, &[]).await;
     let bid = bid_proving(&world, &relay, 2).await;
     let earlier_hash = bid["message"]["header"]["block_hash"].clone();
@@ -55,7 +67,7 @@ async fn constrained_block_is_accepted_by_the_relay_and_imports() {
     // ...and two after its first block (they arrive on the stream and trigger a rebuild):
     // the first sender's next nonce, and a blob transaction in network form.
     let late = vec![world.transfer(0, 1), world.blob_transfer(2, 0)];
-    world.constrain(&relay, &late).await;
+    world.constrain(&relay, &late, true).await;
     let data = bid_proving(&world, &relay, 4).await;
     assert_ne!(
         data["message"]["header"]["block_hash"], earlier_hash,
@@ -193,7 +205,7 @@ async fn a_block_missing_a_constraint_is_refused_by_the_relay() {
     world.register(&relay).await;
     world.delegate(&relay).await;
     world
-        .constrain(&relay, &[world.transfer(0, 0), world.transfer(1, 0)])
+        .constrain(&relay, &[world.transfer(0, 0), world.transfer(1, 0)], false)
         .await;
     let builder = world
         .start_builder(&relay, &["--fault.drop-constraint"])

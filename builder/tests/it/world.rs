@@ -370,15 +370,23 @@ impl World {
         assert_eq!(status, 200, "{body}");
     }
 
-    /// The gateway constrains `txs` into the slot's block.
-    pub(crate) async fn constrain(&self, relay: &Process, txs: &[Bytes]) {
-        let signed = sim::constraints(
+    /// The gateway constrains `txs` into the slot's block; `restricted`: only the
+    /// builder may read them.
+    pub(crate) async fn constrain(&self, relay: &Process, txs: &[Bytes], restricted: bool) {
+        let mut signed = sim::constraints(
             &self.info,
             &self.gateway,
             self.proposer.pubkey(),
             self.slot,
             txs,
         );
+        if restricted {
+            signed.message.receivers = vec![self.builder_key().public_key()];
+            signed = signed
+                .message
+                .sign(&self.gateway, self.info.genesis_fork_version)
+                .unwrap();
+        }
         let (status, body) = self
             .post_json(
                 relay,
@@ -387,6 +395,11 @@ impl World {
             )
             .await;
         assert_eq!(status, 200, "{body}");
+    }
+
+    /// The builder's BLS key.
+    pub(crate) fn builder_key(&self) -> BlsSecretKey {
+        sim::bls_key(2000)
     }
 
     /// The proposer signs the blinded block carrying `bid` (header, blob commitments and

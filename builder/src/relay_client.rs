@@ -336,3 +336,34 @@ impl RelayClient {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use baton_preconf::{BlsPublicKey, BlsSignature};
+
+    use super::*;
+
+    #[test]
+    fn receiver_headers_prove_the_key_over_the_slot() {
+        let key = Arc::new(BlsSecretKey::from_ikm(&[3; 32]).unwrap());
+        let fork = [0x10, 0, 0, 0x38];
+        let [(pk_name, pk), (sig_name, sig)] = Receiver::new(key.clone(), fork).headers(Slot(51));
+        assert_eq!(
+            (pk_name, sig_name),
+            ("X-Receiver-Pubkey", "X-Receiver-Signature")
+        );
+        let pk: BlsPublicKey = pk.parse().unwrap();
+        let sig: BlsSignature = sig.parse().unwrap();
+        assert_eq!(pk, key.public_key());
+        // What the relay checks (`Relay::check_receiver`).
+        let root = |slot: u64| {
+            compute_signing_root(hash_tree_root(&slot).unwrap(), constraints_domain(fork))
+        };
+        sig.verify(&pk, root(51)).unwrap();
+        assert!(sig.verify(&pk, root(52)).is_err(), "bound to the slot");
+        assert!(
+            !format!("{:?}", Receiver::new(key.clone(), fork))
+                .contains(&hex::encode(key.to_bytes()))
+        );
+    }
+}

@@ -301,6 +301,15 @@ impl Builder {
         }
     }
 
+    /// Slots with work under way (or finished, until a later slot is announced).
+    pub fn working_on(&self) -> Vec<(Slot, B256)> {
+        self.state()
+            .work
+            .iter()
+            .map(|(slot, work)| (*slot, work.parent))
+            .collect()
+    }
+
     pub(crate) fn relay_name(&self, relay: usize) -> String {
         self.relays
             .get(relay)
@@ -313,7 +322,9 @@ impl Builder {
     }
 
     /// Starts building for the slot `attributes` announce (once per slot and parent; a
-    /// new parent replaces the earlier work), and forgets finished slots.
+    /// new parent replaces the earlier work), and ends the work on earlier slots: the
+    /// beacon node announces a slot once the previous one's block is in, and a rebuild on
+    /// an old parent would move the execution client's head back.
     pub fn announce(self: &Arc<Self>, attributes: PayloadAttributes) {
         let slot = attributes.proposal_slot;
         if self.ms_to_cutoff(slot) < 0 {
@@ -329,7 +340,7 @@ impl Builder {
         state.duties = state.duties.split_off(&keep_from);
         let old = std::mem::take(&mut state.work);
         for (s, work) in old {
-            if s >= keep_from {
+            if s >= slot {
                 state.work.insert(s, work);
             } else {
                 work.task.abort();
@@ -353,5 +364,66 @@ impl Builder {
                 task: task.abort_handle(),
             },
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use baton_engine::JwtSecret;
+    use baton_preconf::{BlsSecretKey, clock::ManualClock};
+
+    use super::*;
+
+    fn attributes(slot: u64, parent: u8) -> PayloadAttributes {
+        PayloadAttributes {
+            proposal_slot: Slot(slot),
+            proposer_index: 0,
+            parent_block_hash: B256::repeat_byte(parent),
+            parent_block_number: slot,
+            parent_beacon_block_root: B256::ZERO,
+            timestamp: 1_000 + 2 * slot,
+            prev_randao: B256::ZERO,
+            withdrawals: Default::default(),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_later_slot_or_a_new_parent_replaces_earlier_work() {
+        // Nothing listens on these ports: the workers give up at once.
+        let dead = "http://127.0.0.1:9";
+        let chain = ChainSpec::devnet(1, 1_000);
+        let clock = Arc::new(ManualClock::new(1_000_000 + 10 * 2_000 + 500));
+        let builder = Arc::new(Builder::new(Parts {
+            chain,
+            key: BuilderKey(Arc::new(BlsSecretKey::from_ikm(&[1; 32]).unwrap())),
+            engine: EngineClient::new(dead, JwtSecret::random()),
+            pool: Pool::new(dead),
+            beacon: BeaconClient::new(dead),
+            relays: vec![RelayClient::new(dead)],
+            faults: Faults::default(),
+            cutoff_ms: 3_000,
+            clock: clock.clone(),
+        }));
+        builder.announce(attributes(11, 1));
+        assert_eq!(builder.working_on(), vec![(Slot(11), B256::repeat_byte(1))]);
+        builder.announce(attributes(11, 1));
+        assert_eq!(builder.working_on().len(), 1, "the same announcement twice");
+        builder.announce(attributes(11, 2));
+        assert_eq!(
+            builder.working_on(),
+            vec![(Slot(11), B256::repeat_byte(2))],
+            "a new parent replaces the work"
+        );
+        clock.advance_ms(2_000);
+        builder.announce(attributes(12, 3));
+        assert_eq!(
+            builder.working_on(),
+            vec![(Slot(12), B256::repeat_byte(3))],
+            "a later slot ends the earlier one"
+        );
+        // Past its cut-off (3 s into the slot), a slot is not started.
+        clock.advance_ms(6_000);
+        builder.announce(attributes(12, 4));
+        assert_eq!(builder.working_on(), vec![(Slot(12), B256::repeat_byte(3))]);
     }
 }

@@ -25,7 +25,7 @@ pub struct Faults {
     pub drop_constraint: bool,
 }
 
-/// Everything [`crate::run`] needs.
+/// Everything [`crate::run()`] needs.
 #[derive(Debug, Clone)]
 pub struct Config {
     /// Beacon node REST API: genesis, fork, proposer duties, `payload_attributes` events.

@@ -7,7 +7,7 @@
 //!
 //! | what | where |
 //! |---|---|
-//! | inputs: `payload_attributes` events and proposer duties (beacon node), registered proposers, constraints (stream and catch-up) and delegations (relays) | [`service`], [`relay_client`], [`run`] |
+//! | inputs: `payload_attributes` events and proposer duties (beacon node), registered proposers, constraints (stream and catch-up) and delegations (relays) | [`service`], [`relay_client`], [`mod@run`] |
 //! | trusting constraints: BLS signatures, the signer is the slot's proposer or its verified delegate, transactions decoded | [`verify`], [`book`] |
 //! | building: constrained transactions to the execution client's pool, `engine_forkchoiceUpdatedV3` + `engine_getPayloadV4`, the payload checked for every constrained transaction | [`slot`], [`pool`] |
 //! | proving and submitting: per relay, a multiproof of exactly its constraints (`blocks_with_proofs`), or plain (`/relay/v1/builder/blocks`); a block missing a relay's constraint is not sent to it | [`assemble`], [`slot`] |

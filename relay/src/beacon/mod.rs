@@ -6,8 +6,8 @@
 mod client;
 pub mod stub;
 
-pub(crate) use client::read_limited;
-pub use client::{BeaconClient, BeaconError, ChainInfo, ProposerDuty};
+pub use client::read_limited;
+pub use client::{BeaconClient, BeaconError, ChainInfo, ProposerDuty, SseParser};
 
 use alloy_primitives::{Address, B256};
 use baton_preconf::{

@@ -8,6 +8,7 @@
 //! Data-flow steps (docs/architecture.md): none of its own; it wires the crates that own
 //! them into one running system.
 
+pub mod beacon;
 mod config;
 mod deploy;
 mod world;

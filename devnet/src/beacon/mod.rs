@@ -22,13 +22,19 @@ mod config;
 mod engine;
 mod error;
 mod events;
+#[cfg(test)]
+mod flow_tests;
 mod keys;
 mod proposer;
 mod publish;
 mod rest;
+#[cfg(test)]
+mod rest_tests;
 mod schedule;
 mod service;
 mod sse;
+#[cfg(test)]
+mod testing;
 
 pub use bid::{BidError, expected_gas_limit};
 pub use chain::{BlockSource, Head, MissReason, ProposedBlock, SlotOutcome, SlotRecord};

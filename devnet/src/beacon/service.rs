@@ -164,7 +164,7 @@ impl BeaconService {
     }
 }
 
-async fn build_shared(
+pub(crate) async fn build_shared(
     config: &BeaconConfig,
     clock: Arc<dyn SlotClock>,
 ) -> Result<Shared, StartError> {

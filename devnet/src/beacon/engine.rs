@@ -1,42 +1,19 @@
 //! The execution client as the beacon service sees it: read the head once, build a
 //! payload, import a payload. [`ExecutionEngine`] is the seam (unit tests use a fake);
-//! [`ExecutionLayer`] is the real one over the Engine API and JSON-RPC.
+//! [`ExecutionLayer`] is the real one: `baton_engine::EngineClient` for the Engine API
+//! and the client's JSON-RPC for the head.
 
-use std::{fmt, future::Future, pin::Pin};
+use std::{fmt, future::Future, pin::Pin, time::Duration};
 
-use alloy_primitives::{Address, B256, U256};
-use baton_preconf::ssz::{BlobsBundle, ExecutionPayload, ExecutionRequests, Withdrawal};
+use alloy_primitives::B256;
+use baton_engine::EngineClient;
+use baton_preconf::ssz::{ExecutionPayload, ExecutionRequests};
+use serde_json::{Value, json};
 
 /// A boxed future (the trait is used as `Arc<dyn ExecutionEngine>`).
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
-/// Engine-API payload attributes (`PayloadAttributesV3`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PayloadAttributes {
-    /// The payload's timestamp (the slot's start).
-    pub timestamp: u64,
-    /// The beacon state's RANDAO mix.
-    pub prev_randao: B256,
-    /// Where the block's fees go.
-    pub suggested_fee_recipient: Address,
-    /// Withdrawals the payload must carry.
-    pub withdrawals: Vec<Withdrawal>,
-    /// The parent beacon block root (EIP-4788).
-    pub parent_beacon_block_root: B256,
-}
-
-/// A payload the execution client built.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BuiltPayload {
-    /// The payload.
-    pub payload: ExecutionPayload,
-    /// What the block pays its fee recipient (wei).
-    pub block_value: U256,
-    /// Blobs of its blob transactions.
-    pub blobs_bundle: BlobsBundle,
-    /// Its execution-layer requests.
-    pub execution_requests: ExecutionRequests,
-}
+pub use baton_engine::{BuiltPayload, PayloadAttributes};
 
 /// The execution head at start.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,4 +66,103 @@ pub trait ExecutionEngine: Send + Sync + fmt::Debug {
         requests: &'a ExecutionRequests,
         parent_beacon_block_root: B256,
     ) -> BoxFuture<'a, Result<(), EngineFailure>>;
+}
+
+/// The real execution client: the Engine API through [`EngineClient`], the head through
+/// JSON-RPC `eth_getBlockByNumber`.
+#[derive(Debug, Clone)]
+pub struct ExecutionLayer {
+    engine: EngineClient,
+    rpc_url: String,
+    http: reqwest::Client,
+}
+
+impl ExecutionLayer {
+    /// The client behind `engine`, whose JSON-RPC is at `rpc_url`.
+    pub fn new(engine: EngineClient, rpc_url: &str) -> Self {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(5))
+            .build()
+            .unwrap_or_default();
+        Self {
+            engine,
+            rpc_url: rpc_url.to_owned(),
+            http,
+        }
+    }
+
+    async fn latest(&self) -> Result<ExecutionHead, EngineFailure> {
+        let request = json!({
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "eth_getBlockByNumber",
+            "params": ["latest", false],
+        });
+        let reply: Value = self
+            .http
+            .post(&self.rpc_url)
+            .json(&request)
+            .send()
+            .await
+            .map_err(EngineFailure::new)?
+            .json()
+            .await
+            .map_err(EngineFailure::new)?;
+        let block = reply
+            .get("result")
+            .filter(|r| r.is_object())
+            .ok_or_else(|| EngineFailure::new("eth_getBlockByNumber: no block"))?;
+        let quantity = |name: &str| {
+            block
+                .get(name)
+                .and_then(Value::as_str)
+                .and_then(|t| t.strip_prefix("0x"))
+                .and_then(|t| u64::from_str_radix(t, 16).ok())
+                .ok_or_else(|| EngineFailure::new(format!("eth_getBlockByNumber: bad {name}")))
+        };
+        let hash = block
+            .get("hash")
+            .and_then(Value::as_str)
+            .and_then(|t| t.parse::<B256>().ok())
+            .ok_or_else(|| EngineFailure::new("eth_getBlockByNumber: bad hash"))?;
+        Ok(ExecutionHead {
+            hash,
+            number: quantity("number")?,
+            timestamp: quantity("timestamp")?,
+            gas_limit: quantity("gasLimit")?,
+        })
+    }
+}
+
+impl ExecutionEngine for ExecutionLayer {
+    fn head(&self) -> BoxFuture<'_, Result<ExecutionHead, EngineFailure>> {
+        Box::pin(self.latest())
+    }
+
+    fn build<'a>(
+        &'a self,
+        parent: B256,
+        attributes: &'a PayloadAttributes,
+    ) -> BoxFuture<'a, Result<BuiltPayload, EngineFailure>> {
+        Box::pin(async move {
+            self.engine
+                .build(parent, attributes)
+                .await
+                .map_err(EngineFailure::new)
+        })
+    }
+
+    fn import<'a>(
+        &'a self,
+        payload: &'a ExecutionPayload,
+        requests: &'a ExecutionRequests,
+        parent_beacon_block_root: B256,
+    ) -> BoxFuture<'a, Result<(), EngineFailure>> {
+        Box::pin(async move {
+            self.engine
+                .import(payload, requests, parent_beacon_block_root)
+                .await
+                .map_err(EngineFailure::new)
+        })
+    }
 }

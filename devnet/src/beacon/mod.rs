@@ -43,7 +43,8 @@ pub use config::{
     ValidatorSetup,
 };
 pub use engine::{
-    BoxFuture, BuiltPayload, EngineFailure, ExecutionEngine, ExecutionHead, PayloadAttributes,
+    BoxFuture, BuiltPayload, EngineFailure, ExecutionEngine, ExecutionHead, ExecutionLayer,
+    PayloadAttributes,
 };
 pub use error::ApiError;
 pub use keys::{genesis_validators_root, interop_secret_key};

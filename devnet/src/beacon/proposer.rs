@@ -12,7 +12,11 @@
 //! A local block after a signed blinded block is a second signed block for the slot:
 //! slashable on a real network, accepted here so the devnet stays live.
 
-use std::{collections::BTreeMap, sync::Arc, time::Duration, time::Instant};
+use std::{
+    collections::BTreeMap,
+    sync::{Arc, atomic::Ordering},
+    time::{Duration, Instant},
+};
 
 use alloy_primitives::B256;
 use baton_preconf::{
@@ -148,7 +152,8 @@ pub(crate) async fn run(shared: Arc<Shared>) {
         if *stopped.borrow() {
             return;
         }
-        if shared.spec.epoch_start(shared.spec.epoch_of(slot)) == slot {
+        let epoch_start = shared.spec.epoch_start(shared.spec.epoch_of(slot)) == slot;
+        if shared.registration_due.swap(false, Ordering::SeqCst) || epoch_start {
             let shared = shared.clone();
             tokio::spawn(async move { register_all(&shared).await });
         }
@@ -160,7 +165,8 @@ pub(crate) async fn run(shared: Arc<Shared>) {
     }
 }
 
-/// Registers every validator with its builder URL (one call per URL).
+/// Registers every validator with its builder URL (one call per URL); a failed call
+/// marks the registration due again at the next slot.
 pub(crate) async fn register_all(shared: &Shared) {
     let timestamp = shared.clock.now_ms() / 1000;
     let mut by_url: BTreeMap<&str, Vec<SignedValidatorRegistration>> = BTreeMap::new();
@@ -192,7 +198,10 @@ pub(crate) async fn register_all(shared: &Shared) {
     for (url, count, result) in join_all(calls).await {
         match result {
             Ok(()) => tracing::debug!(builder = %redact(url), count, "validators registered"),
-            Err(error) => tracing::warn!(%error, count, "validator registration failed"),
+            Err(error) => {
+                tracing::warn!(%error, count, "validator registration failed; retrying next slot");
+                shared.registration_due.store(true, Ordering::SeqCst);
+            }
         }
     }
 }

@@ -2,7 +2,10 @@
 
 use std::{
     net::SocketAddr,
-    sync::{Arc, Mutex, atomic::AtomicUsize},
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicBool, AtomicUsize},
+    },
     time::Duration,
 };
 
@@ -67,6 +70,8 @@ pub(crate) struct Shared {
     pub(crate) builders: BuilderClient,
     pub(crate) clock: Arc<dyn SlotClock>,
     pub(crate) subscribers: AtomicUsize,
+    /// A registration call failed: retry at the next slot, not only the next epoch.
+    pub(crate) registration_due: AtomicBool,
     /// Flips to `true` when the service stops (ends the slot loop and event streams).
     pub(crate) stop: watch::Sender<bool>,
 }
@@ -210,6 +215,7 @@ pub(crate) async fn build_shared(
         builders: BuilderClient::new(),
         clock,
         subscribers: AtomicUsize::new(0),
+        registration_due: AtomicBool::new(false),
         stop: watch::channel(false).0,
     })
 }

@@ -25,11 +25,22 @@ pub(crate) fn now() -> u64 {
         .as_secs()
 }
 
+/// Logs to the test's output, filtered by `RUST_LOG` (default: warnings).
+pub(crate) fn init_logs() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
+        )
+        .with_test_writer()
+        .try_init();
+}
+
 /// ethereumjs with `prefunded` accounts and genesis at `genesis_time`, and its Engine API.
 pub(crate) async fn start_l1(
     genesis_time: u64,
     prefunded: Vec<(Address, U256)>,
 ) -> (EthereumJs, EngineClient, ExecutionLayer) {
+    init_logs();
     let options = EthereumJsOptions {
         prefunded,
         genesis_time,

@@ -5,6 +5,7 @@
 
 mod beacon_fixture;
 mod beacon_local;
+mod beacon_relay;
 
 use alloy::providers::{Provider, ProviderBuilder};
 use baton_devnet::{Devnet, DevnetConfig};

@@ -70,7 +70,11 @@ pub fn expected_gas_limit(parent: u64, target: u64) -> u64 {
     }
 }
 
-fn mismatch(field: &'static str, expected: impl ToString, got: impl ToString) -> BidError {
+fn mismatch(
+    field: &'static str,
+    expected: &dyn std::fmt::Display,
+    got: &dyn std::fmt::Display,
+) -> BidError {
     BidError::Mismatch {
         field,
         expected: expected.to_string(),
@@ -93,25 +97,29 @@ pub(crate) fn check_bid(
     if B256::from(header.parent_hash) != expected.parent_hash {
         return Err(mismatch(
             "parent_hash",
-            expected.parent_hash,
-            B256::from(header.parent_hash),
+            &expected.parent_hash,
+            &B256::from(header.parent_hash),
         ));
     }
     if header.block_number != expected.parent_number + 1 {
         return Err(mismatch(
             "block_number",
-            expected.parent_number + 1,
-            header.block_number,
+            &(expected.parent_number + 1),
+            &header.block_number,
         ));
     }
     if header.timestamp != expected.timestamp {
-        return Err(mismatch("timestamp", expected.timestamp, header.timestamp));
+        return Err(mismatch(
+            "timestamp",
+            &expected.timestamp,
+            &header.timestamp,
+        ));
     }
     if B256::from(header.prev_randao) != expected.prev_randao {
         return Err(mismatch(
             "prev_randao",
-            expected.prev_randao,
-            B256::from(header.prev_randao),
+            &expected.prev_randao,
+            &B256::from(header.prev_randao),
         ));
     }
     let withdrawals: List<Withdrawal, { baton_preconf::ssz::MAX_WITHDRAWALS_PER_PAYLOAD }> =
@@ -124,16 +132,16 @@ pub(crate) fn check_bid(
     if B256::from(header.withdrawals_root) != root {
         return Err(mismatch(
             "withdrawals_root",
-            root,
-            B256::from(header.withdrawals_root),
+            &root,
+            &B256::from(header.withdrawals_root),
         ));
     }
     let target = expected_gas_limit(expected.parent_gas_limit, expected.target_gas_limit);
     if header.gas_limit != target && header.gas_limit != expected.parent_gas_limit {
-        return Err(mismatch("gas_limit", target, header.gas_limit));
+        return Err(mismatch("gas_limit", &target, &header.gas_limit));
     }
     if header.gas_used > header.gas_limit {
-        return Err(mismatch("gas_used", header.gas_limit, header.gas_used));
+        return Err(mismatch("gas_used", &header.gas_limit, &header.gas_used));
     }
     Ok(())
 }
@@ -235,7 +243,8 @@ mod tests {
             check_bid(&tampered, &expected(), FORK),
             Err(BidError::Signature)
         );
-        let cases: [(&str, fn(&mut ExecutionPayloadHeader)); 6] = [
+        type Change = fn(&mut ExecutionPayloadHeader);
+        let cases: [(&str, Change); 6] = [
             ("parent_hash", |h| h.parent_hash = [9; 32]),
             ("block_number", |h| h.block_number = 9),
             ("timestamp", |h| h.timestamp += 2),

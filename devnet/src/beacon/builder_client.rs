@@ -65,6 +65,7 @@ pub(crate) struct BuilderClient {
     http: reqwest::Client,
 }
 
+#[derive(Clone, Copy)]
 enum Encoding {
     Json,
     Ssz,

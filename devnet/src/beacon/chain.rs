@@ -95,7 +95,7 @@ pub struct ProposedBlock {
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum SlotOutcome {
     /// A block.
-    Proposed(ProposedBlock),
+    Proposed(Box<ProposedBlock>),
     /// No block.
     Missed {
         /// Why.
@@ -220,7 +220,7 @@ impl Chain {
             slot,
             proposer_index: proposer.0,
             proposer: proposer.1,
-            outcome: SlotOutcome::Proposed(block),
+            outcome: SlotOutcome::Proposed(Box::new(block)),
         });
     }
 

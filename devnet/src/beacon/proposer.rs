@@ -90,7 +90,7 @@ pub(crate) struct Ready {
 impl Ready {
     fn from_signed(
         source: BlockSource,
-        signed: SignedBlock,
+        signed: &SignedBlock,
         payload: ExecutionPayload,
         requests: ExecutionRequests,
     ) -> Result<Self, SszError> {
@@ -184,7 +184,7 @@ pub(crate) async fn register_all(shared: &Shared) {
         match registration {
             Ok(signed) => by_url.entry(url).or_default().push(signed),
             Err(error) => {
-                tracing::error!(%error, index = validator.index, "cannot sign a registration")
+                tracing::error!(%error, index = validator.index, "cannot sign a registration");
             }
         }
     }
@@ -256,11 +256,11 @@ async fn produce(
             Ok(ready) => match land(shared, slot, validator, head, ready).await {
                 Ok(block) => return Some(block),
                 Err(error) => {
-                    tracing::warn!(slot = slot.0, %error, "the builder's block did not import")
+                    tracing::warn!(slot = slot.0, %error, "the builder's block did not import");
                 }
             },
             Err(error) => {
-                tracing::info!(slot = slot.0, builder = %redact(url), %error, "no block from the builder")
+                tracing::info!(slot = slot.0, builder = %redact(url), %error, "no block from the builder");
             }
         }
     }
@@ -268,7 +268,7 @@ async fn produce(
         match land(shared, slot, validator, head, ready).await {
             Ok(block) => return Some(block),
             Err(error) => {
-                tracing::warn!(slot = slot.0, %error, "the published block did not import")
+                tracing::warn!(slot = slot.0, %error, "the published block did not import");
             }
         }
     }
@@ -346,7 +346,7 @@ async fn via_builder(
             check_payload(&header, &message.blob_kzg_commitments, &answer)?;
             Ok(Ready::from_signed(
                 source,
-                signed,
+                &signed,
                 answer.execution_payload,
                 message.execution_requests,
             )?)
@@ -394,7 +394,7 @@ async fn local(
     )?;
     Ok(Ready::from_signed(
         BlockSource::Local,
-        signed,
+        &signed,
         payload,
         built.execution_requests,
     )?)

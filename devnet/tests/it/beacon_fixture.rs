@@ -90,7 +90,7 @@ pub(crate) async fn block(url: &str, number: u64) -> Value {
 
 /// What the EIP-4788 contract returns for `timestamp`: `Ok(root)` or `Err(reply)`.
 pub(crate) async fn beacon_root(url: &str, timestamp: u64) -> Result<B256, Value> {
-    let data = format!("0x{:064x}", timestamp);
+    let data = format!("0x{timestamp:064x}");
     let reply = rpc(
         url,
         "eth_call",

@@ -77,7 +77,7 @@ const EVICTING_BUILDS: u64 = 3;
 /// ethereumjs freezes a payload at its first `engine_getPayloadV4` and answers a second
 /// fetch of it without `executionRequests` (a malformed answer). When a builder on the
 /// same client already fetched the payload of the slot's attributes, the local build
-/// fails that way; the layer then starts [`EVICTING_BUILDS`] builds with later timestamps,
+/// fails that way; the layer then starts three builds with later timestamps,
 /// which push the frozen payload out of the client's two-payload cache, and builds again.
 #[derive(Debug, Clone)]
 pub struct ExecutionLayer {

@@ -65,11 +65,9 @@ pub(crate) async fn work(
         proposer_fee_recipient: registered.fee_recipient,
         value,
     };
-    let mut previous = None;
     loop {
         changed.borrow_and_update();
-        let round = build_and_submit(&builder, &attributes, registered, &target, previous).await;
-        previous = round.block_hash.or(previous);
+        let round = build_and_submit(&builder, &attributes, registered, &target).await;
         tracing::info!(
             slot = slot.0,
             block_hash = ?round.block_hash,
@@ -108,17 +106,6 @@ async fn feed_pool(
     answers
 }
 
-/// Throwaway builds that make an execution client forget a payload it froze.
-///
-/// ethereumjs freezes a payload at its first `getPayload`: asked again with the same
-/// attributes it answers the same block (without its execution requests), however many
-/// transactions reached its pool since, and it keeps the last two payloads. A rebuild
-/// that comes back unchanged, or a build that fails (another caller may have frozen the
-/// payload first), therefore starts this many builds with other timestamps, which push
-/// the frozen one out, and builds once more. Clients that keep improving a payload
-/// (geth, reth) never need it.
-const THROWAWAY_BUILDS: u64 = 3;
-
 fn engine_attributes(
     attributes: &PayloadAttributes,
     fee_recipient: alloy_primitives::Address,
@@ -132,42 +119,17 @@ fn engine_attributes(
     }
 }
 
-/// Builds on the slot's parent; a build that fails, or a rebuild that returns the last
-/// round's block (`previous`), is retried once after [`THROWAWAY_BUILDS`].
+/// Builds on the slot's parent from the pool as it is now ([`baton_engine::EngineClient::build`]
+/// rebuilds past a payload the execution client froze at an earlier round's fetch).
 async fn build(
     builder: &Builder,
     attributes: &PayloadAttributes,
     fee_recipient: alloy_primitives::Address,
-    previous: Option<B256>,
 ) -> Option<BuiltPayload> {
     let wanted = engine_attributes(attributes, fee_recipient);
     let parent = attributes.parent_block_hash;
     let started = std::time::Instant::now();
-    let mut result = builder.engine.build(parent, &wanted).await;
-    let stale = match &result {
-        Ok(built) => previous == Some(built.block_hash()),
-        Err(_) => true,
-    };
-    if stale {
-        tracing::debug!(
-            slot = attributes.proposal_slot.0,
-            "the execution client answered a stale payload; asking it to start over"
-        );
-        for k in 1..=THROWAWAY_BUILDS {
-            let throwaway = EngineAttributes {
-                timestamp: attributes.timestamp + k,
-                ..wanted.clone()
-            };
-            if let Err(error) = builder
-                .engine
-                .forkchoice_updated(parent, Some(&throwaway))
-                .await
-            {
-                tracing::debug!(%error, "a throwaway build did not start");
-            }
-        }
-        result = builder.engine.build(parent, &wanted).await;
-    }
+    let result = builder.engine.build(parent, &wanted).await;
     match result {
         Ok(built) => {
             builder.metrics.built(started.elapsed());
@@ -198,7 +160,6 @@ pub async fn build_and_submit(
     attributes: &PayloadAttributes,
     registered: Registered,
     target: &impl Fn(alloy_primitives::U256) -> BidTarget,
-    previous: Option<B256>,
 ) -> Round {
     let slot: Slot = attributes.proposal_slot;
     let constraints = builder.slot_constraints(slot);
@@ -215,7 +176,7 @@ pub async fn build_and_submit(
         tracing::warn!(slot = slot.0, tx = %hash, "fault switch: leaving a constrained transaction out");
     }
     let answers = feed_pool(builder, &constraints.all, dropped).await;
-    let Some(built) = build(builder, attributes, registered.fee_recipient, previous).await else {
+    let Some(built) = build(builder, attributes, registered.fee_recipient).await else {
         return round;
     };
     let payload = &built.payload;

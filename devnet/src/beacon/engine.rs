@@ -68,17 +68,9 @@ pub trait ExecutionEngine: Send + Sync + fmt::Debug {
     ) -> BoxFuture<'a, Result<(), EngineFailure>>;
 }
 
-/// Builds started with other timestamps after a failed build (see [`ExecutionLayer`]).
-const EVICTING_BUILDS: u64 = 3;
-
 /// The real execution client: the Engine API through [`EngineClient`], the head through
-/// JSON-RPC `eth_getBlockByNumber`.
-///
-/// ethereumjs freezes a payload at its first `engine_getPayloadV4` and answers a second
-/// fetch of it without `executionRequests` (a malformed answer). When a builder on the
-/// same client already fetched the payload of the slot's attributes, the local build
-/// fails that way; the layer then starts three builds with later timestamps,
-/// which push the frozen payload out of the client's two-payload cache, and builds again.
+/// JSON-RPC `eth_getBlockByNumber`. A payload a builder on the same client already
+/// fetched is rebuilt fresh by [`EngineClient::build`].
 #[derive(Debug, Clone)]
 pub struct ExecutionLayer {
     engine: EngineClient,
@@ -154,27 +146,10 @@ impl ExecutionEngine for ExecutionLayer {
         attributes: &'a PayloadAttributes,
     ) -> BoxFuture<'a, Result<BuiltPayload, EngineFailure>> {
         Box::pin(async move {
-            match self.engine.build(parent, attributes).await {
-                Ok(built) => Ok(built),
-                Err(error) => {
-                    tracing::debug!(%error, "build failed; evicting a frozen payload and building again");
-                    for k in 1..=EVICTING_BUILDS {
-                        let other = PayloadAttributes {
-                            timestamp: attributes.timestamp + k,
-                            ..attributes.clone()
-                        };
-                        if let Err(error) =
-                            self.engine.forkchoice_updated(parent, Some(&other)).await
-                        {
-                            tracing::debug!(%error, "an evicting build did not start");
-                        }
-                    }
-                    self.engine
-                        .build(parent, attributes)
-                        .await
-                        .map_err(EngineFailure::new)
-                }
-            }
+            self.engine
+                .build(parent, attributes)
+                .await
+                .map_err(EngineFailure::new)
         })
     }
 

@@ -11,7 +11,7 @@ use eyre::{WrapErr, ensure};
 use serde::Serialize;
 
 /// A demo rollup registered in the inbox.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct RollupInfo {
     /// Id assigned by the inbox.
     pub id: u64,
@@ -22,7 +22,7 @@ pub struct RollupInfo {
 }
 
 /// What the devnet deployed.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct Deployment {
     /// The deployer (and rollup admin).
     pub deployer: Address,

@@ -157,6 +157,16 @@ pub fn alive(pid: u32) -> bool {
     signal(pid, "0")
 }
 
+/// Whether `pid` runs one of the devnet's programs (a recycled pid is left alone).
+fn ours(pid: u32) -> bool {
+    fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|cmdline| {
+        let cmdline = String::from_utf8_lossy(&cmdline);
+        ["baton-", "ethereumjs", "anvil", "redis-server"]
+            .iter()
+            .any(|name| cmdline.contains(name))
+    })
+}
+
 fn record_pid(pids: &Path, pid: u32) -> eyre::Result<()> {
     let mut file = OpenOptions::new()
         .create(true)
@@ -180,7 +190,7 @@ pub fn stop_recorded(pids: &Path, grace: Duration) -> usize {
     let running: Vec<u32> = text
         .lines()
         .filter_map(|l| l.trim().parse().ok())
-        .filter(|pid| alive(*pid))
+        .filter(|pid| alive(*pid) && ours(*pid))
         .collect();
     for pid in &running {
         signal(*pid, "TERM");

@@ -288,6 +288,9 @@ impl Devnet {
             Err(_) => None,
         };
         let redis_url = redis.as_ref().map(Redis::url);
+        if let Some(redis) = &redis {
+            children::record_external(&pids_path, redis.pid())?;
+        }
 
         let chain_args = [
             s("--chain.seconds-per-slot"),
@@ -347,6 +350,9 @@ impl Devnet {
             },
         )
         .await?;
+        for l2 in &rollups.l2s {
+            children::record_external(&pids_path, l2.anvil.pid())?;
+        }
         let l2_rpcs = rollups
             .l2s
             .iter()

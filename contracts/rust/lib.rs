@@ -16,4 +16,4 @@ mod send;
 
 pub use bindings::{IRegistry, ISlasher, Registry, RollupInbox, Slasher};
 pub use deploy::{DeployError, DeployParams, Deployed, deploy_all};
-pub use send::{PRIORITY_FEE, SendError, send_transaction};
+pub use send::{PRIORITY_FEE, RECEIPT_TIMEOUT, SendError, send_transaction};

@@ -24,9 +24,9 @@ pub enum SendError {
     /// An RPC call failed (estimate, latest block, send).
     #[error(transparent)]
     Rpc(#[from] RpcError<TransportErrorKind>),
-    /// Waiting for the receipt failed.
-    #[error("waiting for the receipt: {0}")]
-    Receipt(#[from] alloy::providers::PendingTransactionError),
+    /// No receipt within [`RECEIPT_TIMEOUT`].
+    #[error("no receipt for {0} within {RECEIPT_TIMEOUT:?}")]
+    NoReceipt(alloy::primitives::B256),
     /// The node has no latest block.
     #[error("the node returned no latest block")]
     NoBlock,
@@ -59,9 +59,20 @@ pub async fn send_transaction<P: Provider>(
         request.set_max_fee_per_gas(2 * base_fee + PRIORITY_FEE);
         request.set_max_priority_fee_per_gas(PRIORITY_FEE);
     }
-    Ok(provider
-        .send_transaction(request)
-        .await?
-        .get_receipt()
-        .await?)
+    let hash = *provider.send_transaction(request).await?.tx_hash();
+    // Poll for the receipt ourselves: ethereumjs can answer `null` for a receipt just after
+    // announcing its block, which alloy's `get_receipt` takes as final.
+    let deadline = std::time::Instant::now() + RECEIPT_TIMEOUT;
+    loop {
+        if let Some(receipt) = provider.get_transaction_receipt(hash).await? {
+            return Ok(receipt);
+        }
+        if std::time::Instant::now() > deadline {
+            return Err(SendError::NoReceipt(hash));
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
 }
+
+/// How long [`send_transaction`] waits for a receipt.
+pub const RECEIPT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);

@@ -9,6 +9,10 @@
 //! schedule, the beacon REST subset and events, the proposer's builder-API calls, and
 //! the Engine-API calls that land each block; `docs/beacon.md`).
 //!
+//! [`explorer`] is the devnet's explorer page: the slot timeline and every promise with its
+//! status, read from the beacon service, the relay, L1, the sidecars and the rollups
+//! (`docs/explorer.md`).
+//!
 //! Data-flow steps (docs/architecture.md): ⑥ from the validator's side and ⑦ (landing
 //! the block) in [`beacon`]; otherwise it wires the crates that own them into one running
 //! system.
@@ -16,6 +20,7 @@
 pub mod beacon;
 mod config;
 mod deploy;
+pub mod explorer;
 mod world;
 
 pub use config::DevnetConfig;

@@ -16,8 +16,8 @@ struct Fake {
 }
 
 impl Fake {
-    fn record(&self, call: String) -> Result<Value, ExplorerError> {
-        self.calls.lock().unwrap().push(call.clone());
+    fn record(&self, call: &str) -> Result<Value, ExplorerError> {
+        self.calls.lock().unwrap().push(call.to_owned());
         if self.fail {
             return Err(ExplorerError::Upstream(UpstreamError {
                 url: "http://beacon".into(),
@@ -33,16 +33,16 @@ impl ExplorerData for Fake {
         Box::pin(async { Ok(Slot(100)) })
     }
     fn summary(&self) -> BoxFuture<'_, Result<Value, ExplorerError>> {
-        Box::pin(async { self.record("summary".into()) })
+        Box::pin(async { self.record("summary") })
     }
     fn slots(&self, from: Slot, to: Slot) -> BoxFuture<'_, Result<Value, ExplorerError>> {
-        Box::pin(async move { self.record(format!("slots {from}-{to}")) })
+        Box::pin(async move { self.record(&format!("slots {from}-{to}")) })
     }
     fn promises(&self, from: Slot, to: Slot) -> BoxFuture<'_, Result<Value, ExplorerError>> {
-        Box::pin(async move { self.record(format!("promises {from}-{to}")) })
+        Box::pin(async move { self.record(&format!("promises {from}-{to}")) })
     }
     fn receipt(&self, chain: ChainRef, hash: B256) -> BoxFuture<'_, Result<Value, ExplorerError>> {
-        Box::pin(async move { self.record(format!("receipt {chain:?} {hash}")) })
+        Box::pin(async move { self.record(&format!("receipt {chain:?} {hash}")) })
     }
 }
 

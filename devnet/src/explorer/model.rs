@@ -33,8 +33,11 @@ pub enum OptInVia {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "outcome", rename_all = "camelCase")]
 pub enum Outcome {
-    /// The slot has not ended (or its record is not there yet).
+    /// The slot is running (its block has not landed yet).
     Pending,
+    /// A past slot the beacon service has no record of (before it started, or older
+    /// than the records it keeps).
+    Unrecorded,
     /// A relay bid won: the relay delivered this builder's payload.
     #[serde(rename_all = "camelCase")]
     Relay {
@@ -70,6 +73,7 @@ impl Outcome {
     pub const fn label(&self) -> &'static str {
         match self {
             Self::Pending => "pending",
+            Self::Unrecorded => "unrecorded",
             Self::Relay { .. } => "relay",
             Self::SidecarFallback { .. } => "sidecarFallback",
             Self::Builder { .. } => "builder",

@@ -38,6 +38,9 @@ const MAX_MESSAGES: usize = 64;
 /// JSON-RPC calls in flight at once.
 const IN_FLIGHT: usize = 16;
 
+/// An L2 receipt lookup: the rollup, the hash, the receipt's block if any.
+type L2Lookup = Result<(RollupId, B256, Option<u64>), UpstreamError>;
+
 /// A verified promise and the sidecar that made it.
 struct Made {
     sidecar: String,
@@ -202,7 +205,7 @@ impl Aggregator {
                 });
             }
         }
-        made.sort_by(|a, b| b.signed.commitment.slot.cmp(&a.signed.commitment.slot));
+        made.sort_by_key(|m| std::cmp::Reverse(m.signed.commitment.slot));
         let mut items = 0;
         let mut kept = 0;
         for m in &made {
@@ -279,6 +282,7 @@ impl Aggregator {
             .map(|s| s.commitment.validator_pubkey)
             .collect();
         let messages = relay.constraints(&self.http, slot).await?;
+        ev.constraints_read = true;
         let mut delegations: Option<Vec<SignedDelegation>> = None;
         for signed in messages.iter().take(MAX_MESSAGES) {
             let m = &signed.message;
@@ -406,11 +410,10 @@ impl Aggregator {
                     .map(|r| (rollup, hash, r.map(|r| r.block_number)))
             });
         }
-        let l2_found: Vec<Result<(RollupId, B256, Option<u64>), UpstreamError>> =
-            stream::iter(lookups)
-                .buffer_unordered(IN_FLIGHT)
-                .collect()
-                .await;
+        let l2_found: Vec<L2Lookup> = stream::iter(lookups)
+            .buffer_unordered(IN_FLIGHT)
+            .collect()
+            .await;
         for rollup in self.l2.keys() {
             ev.l2_receipts.entry(*rollup).or_default();
         }
@@ -450,7 +453,7 @@ mod tests {
         let input = RollupInbox::submitBatchCall {
             rollupId: 2,
             slot: 40,
-            txs: txs.clone(),
+            txs,
         }
         .abi_encode();
         let key = PrivateKeySigner::random();

@@ -161,7 +161,11 @@ impl Aggregator {
                 opt_in_via: via,
                 committer,
                 builder_url,
-                outcome: outcome(record, delivered.get(&slot), sidecars),
+                outcome: if record.is_none() && slot < current {
+                    Outcome::Unrecorded
+                } else {
+                    outcome(record, delivered.get(&slot), sidecars)
+                },
                 block: record.and_then(|r| r.block.as_ref().ok().map(|(b, _)| *b)),
             });
             if slot.0 == 0 {

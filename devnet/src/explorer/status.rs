@@ -56,6 +56,8 @@ pub(crate) struct LandedBatch {
 pub(crate) struct Evidence {
     /// What happened in the slot (`Open` when unknown).
     pub slot: Option<SlotFact>,
+    /// Whether the relay's constraints for the (open) slot were read.
+    pub constraints_read: bool,
     /// Hashes of the L1 transactions in the slot's verified constraints.
     pub sealed_l1: HashSet<B256>,
     /// Batches in the slot's constraints: `(rollup, submitter)` → batch hashes in order.
@@ -96,9 +98,10 @@ fn judge_l1(hash: B256, ev: &Evidence) -> ItemView {
             PromiseStatus::Sealed,
             "in the slot's constraints at the relay",
         ),
-        (SlotFact::Open, _) => {
+        (SlotFact::Open, _) if ev.constraints_read => {
             verdict(PromiseStatus::Promised, "not in the slot's constraints yet")
         }
+        (SlotFact::Open, _) => verdict(PromiseStatus::Promised, "the slot has not come yet"),
         (SlotFact::Missed, _) => verdict(PromiseStatus::Broken, "the slot was missed"),
         (SlotFact::Landed { hash: block, .. }, Some(r)) if r.block_hash == block => {
             verdict(PromiseStatus::Included, "in the slot's block")
@@ -145,8 +148,10 @@ fn judge_placement(c: &Commitment, p: &Placement, ev: &Evidence) -> ItemView {
                 .is_some_and(|hashes| at_position(hashes));
             (item.status, item.reason) = if sealed {
                 verdict(PromiseStatus::Sealed, "at its position in the sealed batch")
-            } else {
+            } else if ev.constraints_read {
                 verdict(PromiseStatus::Promised, "no sealed batch holds it yet")
+            } else {
+                verdict(PromiseStatus::Promised, "the slot has not come yet")
             };
             return item;
         }

@@ -46,11 +46,11 @@ fn sequencing(placements: &[(u64, u64, u8)]) -> Commitment {
     }
 }
 
-fn landed() -> Option<SlotFact> {
-    Some(SlotFact::Landed {
+const fn landed() -> SlotFact {
+    SlotFact::Landed {
         number: 12,
         hash: BLOCK,
-    })
+    }
 }
 
 fn status(c: &Commitment, ev: &Evidence) -> PromiseStatus {
@@ -61,12 +61,19 @@ fn status(c: &Commitment, ev: &Evidence) -> PromiseStatus {
 fn inclusion_goes_from_promised_to_sealed_to_included() {
     let c = inclusion(&[1, 2]);
     let mut ev = Evidence::default();
-    assert_eq!(status(&c, &ev), PromiseStatus::Promised);
+    let (s, reason, _) = judge_commitment(&c, &ev, &OnChain::default());
+    assert_eq!(
+        (s, reason.as_str()),
+        (PromiseStatus::Promised, "the slot has not come yet")
+    );
+    ev.constraints_read = true;
+    let (_, reason, _) = judge_commitment(&c, &ev, &OnChain::default());
+    assert_eq!(reason, "not in the slot's constraints yet");
     ev.sealed_l1.insert(h(1));
     assert_eq!(status(&c, &ev), PromiseStatus::Promised, "half sealed");
     ev.sealed_l1.insert(h(2));
     assert_eq!(status(&c, &ev), PromiseStatus::Sealed);
-    ev.slot = landed();
+    ev.slot = Some(landed());
     let receipt = Receipt {
         block_number: 12,
         block_hash: BLOCK,
@@ -83,7 +90,7 @@ fn inclusion_goes_from_promised_to_sealed_to_included() {
 fn inclusion_breaks_when_a_transaction_is_missing_late_or_the_slot_missed() {
     let c = inclusion(&[1, 2]);
     let mut ev = Evidence {
-        slot: landed(),
+        slot: Some(landed()),
         ..Evidence::default()
     };
     ev.l1_receipts.insert(
@@ -134,7 +141,7 @@ fn sequencing_is_sealed_only_by_the_committers_batch_at_the_position() {
 fn sequencing_is_included_with_the_batch_and_the_l2_receipt() {
     let c = sequencing(&[(1, 0, 0xa1), (2, 0, 0xb1)]);
     let mut ev = Evidence {
-        slot: landed(),
+        slot: Some(landed()),
         ..Evidence::default()
     };
     for (rollup, hash) in [(1, 0xa1), (2, 0xb1)] {
@@ -166,7 +173,7 @@ fn sequencing_is_included_with_the_batch_and_the_l2_receipt() {
 fn sequencing_breaks_on_another_tx_a_short_batch_no_batch_or_a_missed_slot() {
     let c = sequencing(&[(1, 1, 0xa1)]);
     let mut ev = Evidence {
-        slot: landed(),
+        slot: Some(landed()),
         ..Evidence::default()
     };
     let cases: [(Option<Vec<B256>>, &str); 3] = [
@@ -197,7 +204,7 @@ fn sequencing_breaks_on_another_tx_a_short_batch_no_batch_or_a_missed_slot() {
 fn contracts_override_what_the_chain_shows() {
     let c = inclusion(&[1]);
     let mut ev = Evidence {
-        slot: landed(),
+        slot: Some(landed()),
         ..Evidence::default()
     };
     ev.l1_receipts.insert(

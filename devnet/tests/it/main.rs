@@ -6,6 +6,8 @@
 mod beacon_fixture;
 mod beacon_local;
 mod beacon_relay;
+mod explorer_page;
+mod explorer_sidecar;
 
 use alloy::providers::{Provider, ProviderBuilder};
 use baton_devnet::{Devnet, DevnetConfig};

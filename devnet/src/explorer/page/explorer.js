@@ -5,6 +5,7 @@
 
 const OUTCOME_LABELS = {
   pending: "pending",
+  unrecorded: "no record",
   relay: "relay bid",
   sidecarFallback: "sidecar fallback",
   builder: "builder",

@@ -113,7 +113,7 @@ pub struct SlotView {
     pub block: Option<BlockRef>,
 }
 
-/// Where a promise stands. Later variants win when several apply.
+/// Where a promise stands (`docs/explorer.md` says when each applies).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub enum PromiseStatus {

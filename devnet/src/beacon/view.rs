@@ -27,9 +27,17 @@ pub struct ValidatorInfo {
 
 /// Cheap to clone; keeps reading the service's state after the handle is dropped (the
 /// records then stop growing).
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct BeaconView {
     shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for BeaconView {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BeaconView")
+            .field("validators", &self.shared.validators.len())
+            .finish_non_exhaustive()
+    }
 }
 
 impl BeaconView {

@@ -133,3 +133,39 @@ impl Aggregator {
 pub(crate) const fn default_promise_window(current: Slot) -> (Slot, Slot) {
     (Slot(current.0.saturating_sub(11)), Slot(current.0 + 4))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::explorer::sources::{BeaconSource, RollupSource, SidecarSource};
+
+    #[test]
+    fn nothing_it_prints_carries_credentials() {
+        let secret = |path: &str| format!("http://user:secret@127.0.0.1:1/{path}");
+        let sources = ExplorerSources {
+            beacon: BeaconSource::Url(secret("beacon")),
+            relay_url: Some(secret("relay")),
+            l1_rpc: secret("l1"),
+            l1_chain_id: 1,
+            contracts: None,
+            sidecars: vec![SidecarSource {
+                name: "s".into(),
+                rpc_url: secret("rpc"),
+                builder_url: Some(secret("builder")),
+            }],
+            rollups: vec![RollupSource {
+                id: baton_preconf::RollupId(1),
+                name: "alpha".into(),
+                l2_chain_id: 2,
+                l2_rpc: Some(secret("l2")),
+            }],
+        };
+        let aggregator = Aggregator::new(sources).unwrap();
+        let shown = format!("{aggregator:?}");
+        assert!(!shown.contains("secret"), "{shown}");
+        assert!(
+            shown.contains("127.0.0.1:1/l2"),
+            "URLs are still shown: {shown}"
+        );
+    }
+}

@@ -170,7 +170,6 @@ struct ValidatorWire {
 }
 
 /// Reads the beacon service.
-#[derive(Debug)]
 pub(crate) enum BeaconReader {
     /// In this process.
     View(BeaconView),
@@ -179,6 +178,17 @@ pub(crate) enum BeaconReader {
         url: String,
         info: OnceCell<BeaconInfo>,
     },
+}
+
+impl std::fmt::Debug for BeaconReader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::View(_) => f.write_str("BeaconReader::View"),
+            Self::Rest { url, .. } => {
+                write!(f, "BeaconReader::Rest({})", super::sources::redact(url))
+            }
+        }
+    }
 }
 
 impl BeaconReader {

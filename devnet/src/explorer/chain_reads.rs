@@ -43,10 +43,16 @@ fn failed(
 }
 
 /// A JSON-RPC endpoint.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub(crate) struct Rpc {
     url: String,
     provider: DynProvider,
+}
+
+impl std::fmt::Debug for Rpc {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Rpc({})", redact(&self.url))
+    }
 }
 
 impl Rpc {

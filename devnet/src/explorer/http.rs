@@ -144,9 +144,15 @@ struct DeliveredWire {
 }
 
 /// The relay's routes the explorer reads.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub(crate) struct Relay {
     pub(crate) url: String,
+}
+
+impl std::fmt::Debug for Relay {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Relay({})", redact(&self.url))
+    }
 }
 
 impl Relay {

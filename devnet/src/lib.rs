@@ -10,6 +10,10 @@
 //! `<data-dir>/devnet.json`, shows a first promise landing, and stops every process on
 //! Ctrl-C. `demo` sends real traffic at a running devnet ([`demo`]).
 //!
+//! [`explorer`] is the devnet's explorer page: the slot timeline and every promise with its
+//! status, read from the beacon service, the relay, L1, the sidecars and the rollups
+//! (`docs/explorer.md`).
+//!
 //! Data-flow steps (docs/architecture.md): ⑥ from the validator's side and ⑦ (landing
 //! the block) in [`beacon`]; otherwise it wires the crates that own them into one running
 //! system.
@@ -18,6 +22,7 @@ pub mod beacon;
 mod config;
 pub mod demo;
 mod deploy;
+pub mod explorer;
 pub mod status;
 mod up;
 pub mod world;

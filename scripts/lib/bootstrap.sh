@@ -48,6 +48,20 @@ ensure_redis() {
     fi
 }
 
+# Headless Chromium for the explorer page's browser test (Debian's `chromium`).
+ensure_chromium() {
+    if command -v chromium >/dev/null 2>&1; then
+        return
+    fi
+    if [[ "$(id -u)" -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
+        say "apt-get install chromium"
+        DEBIAN_FRONTEND=noninteractive apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
+    else
+        die "chromium is missing; run: sudo apt-get update && sudo apt-get install -y chromium"
+    fi
+}
+
 ensure_rust() {
     need_command cargo "install Rust (https://rustup.rs), 1.94 or newer"
 }

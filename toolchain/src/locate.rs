@@ -18,16 +18,19 @@ pub enum Tool {
     EthereumJs,
     /// `redis-server` (Debian package `redis-server`).
     RedisServer,
+    /// Headless Chromium for the explorer page's browser test (Debian package `chromium`).
+    Chromium,
 }
 
 impl Tool {
     /// Every tool, in a stable order.
-    pub const ALL: [Self; 5] = [
+    pub const ALL: [Self; 6] = [
         Self::Forge,
         Self::Anvil,
         Self::Cast,
         Self::EthereumJs,
         Self::RedisServer,
+        Self::Chromium,
     ];
 
     /// The executable's file name.
@@ -38,6 +41,7 @@ impl Tool {
             Self::Cast => "cast",
             Self::EthereumJs => "ethereumjs",
             Self::RedisServer => "redis-server",
+            Self::Chromium => "chromium",
         }
     }
 
@@ -48,12 +52,21 @@ impl Tool {
                 "run `npm install` in the repository root (versions pinned by package-lock.json)"
             }
             Self::RedisServer => "run `apt-get update && apt-get install -y redis-server`",
+            Self::Chromium => "run `apt-get update && apt-get install -y chromium`",
         }
     }
 
     /// Whether the tool comes from the repository's npm packages.
     const fn ships_with_npm(self) -> bool {
-        !matches!(self, Self::RedisServer)
+        !matches!(self, Self::RedisServer | Self::Chromium)
+    }
+
+    /// Where Debian installs the tool, tried before `PATH`.
+    const fn system_path(self) -> Option<&'static str> {
+        match self {
+            Self::Chromium => Some("/usr/bin/chromium"),
+            _ => None,
+        }
     }
 
     /// Paths under `node_modules/` to try, most direct first. Foundry's npm packages
@@ -127,7 +140,7 @@ pub fn repository_root() -> Option<PathBuf> {
 }
 
 /// Finds `tool`: a `BATON_<TOOL>` override (e.g. `BATON_ANVIL=/path/to/anvil`), then the
-/// repository's `node_modules/` for npm tools, then `PATH`.
+/// repository's `node_modules/` for npm tools (Debian's path for system tools), then `PATH`.
 pub fn locate(tool: Tool) -> Result<PathBuf, ToolError> {
     let mut searched = Vec::new();
     let override_var = format!("BATON_{}", tool.binary().to_uppercase().replace('-', "_"));
@@ -147,6 +160,13 @@ pub fn locate(tool: Tool) -> Result<PathBuf, ToolError> {
             }
             searched.push(candidate);
         }
+    }
+    if let Some(system) = tool.system_path() {
+        let candidate = PathBuf::from(system);
+        if is_executable(&candidate) {
+            return Ok(candidate);
+        }
+        searched.push(candidate);
     }
     if let Some(path) = env::var_os("PATH") {
         for dir in env::split_paths(&path) {

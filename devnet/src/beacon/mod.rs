@@ -35,6 +35,7 @@ mod service;
 mod sse;
 #[cfg(test)]
 mod testing;
+mod view;
 
 pub use bid::{BidError, expected_gas_limit};
 pub use chain::{BlockSource, Head, MissReason, ProposedBlock, SlotOutcome, SlotRecord};
@@ -52,3 +53,4 @@ pub use rest::{MAX_BLOCK_BODY, MAX_SLOTS_PER_QUERY};
 pub use schedule::{DEFAULT_SEED, ProposerSchedule};
 pub use service::{BeaconHandle, BeaconService, StartError};
 pub use sse::MAX_SUBSCRIBERS;
+pub use view::{BeaconView, ValidatorInfo};

@@ -244,6 +244,11 @@ impl BeaconHandle {
         self.shared.head()
     }
 
+    /// A read-only view for readers in this process (the explorer).
+    pub fn view(&self) -> super::BeaconView {
+        super::BeaconView::new(self.shared.clone())
+    }
+
     /// The fault switches (flip them while running).
     pub fn faults(&self) -> &Faults {
         &self.shared.faults

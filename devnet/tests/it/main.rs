@@ -7,3 +7,5 @@
 mod beacon_fixture;
 mod beacon_local;
 mod beacon_relay;
+mod explorer_page;
+mod explorer_sidecar;

@@ -188,6 +188,11 @@ async fn dispatch(service: &Service, method: &str, params: Value) -> Result<Valu
                 .ok_or_else(|| RpcError::CommitmentNotFound(request_id.to_string()))?;
             Ok(json!({ "status": "pending", "commitment": signed }))
         }
+        "baton_commitments" => {
+            let (from, to) = single_param::<crate::service::ListParams>(params)?.range()?;
+            let (commitments, truncated) = service.commitments_between(from, to)?;
+            Ok(json!({ "commitments": commitments, "truncated": truncated }))
+        }
         "baton_fee" => {
             let params: FeeParams = single_param(params)?;
             let rollup_txs = usize::try_from(params.rollup_txs)

@@ -8,6 +8,7 @@
 //! point loses nothing a wallet holds: an unsigned, journaled promise is honoured anyway.
 
 mod inclusion;
+mod listing;
 mod sequencing;
 
 use std::{
@@ -27,6 +28,9 @@ use baton_preconf::{
     BatonDomain, BlsPublicKey, ChainSpec, RollupId, SignedCommitment, SignedRequest, Slot,
     request::{CheckedRequest, RequestError},
 };
+
+pub(crate) use listing::ListParams;
+pub use listing::{MAX_LISTED_COMMITMENTS, MAX_LISTED_SLOTS};
 
 use crate::{
     execution::ExecutionState,
@@ -211,6 +215,22 @@ impl Service {
             .lock()
             .ok()
             .and_then(|c| c.get(&request_id).cloned())
+    }
+
+    /// `baton_commitments`: the signed promises for slots `from..=to` in slot order, at
+    /// most [`MAX_LISTED_COMMITMENTS`], and whether more were left out.
+    pub fn commitments_between(
+        &self,
+        from: Slot,
+        to: Slot,
+    ) -> Result<(Vec<SignedCommitment>, bool), RpcError> {
+        let all = self.commitments.lock().map_err(|_| RpcError::Internal)?;
+        Ok(listing::select(
+            all.values(),
+            from,
+            to,
+            MAX_LISTED_COMMITMENTS,
+        ))
     }
 
     /// Checks that `slot` is ours, in the window and before its deadline; returns the

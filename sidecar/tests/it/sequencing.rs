@@ -59,6 +59,20 @@ async fn promises_are_verifiable_and_positions_first_come_first_served() {
     );
     let missing = call(&sidecar.url, "baton_getCommitment", json!([B256::ZERO])).await;
     assert_eq!(error_code(&missing), 1501);
+
+    // Watchers list the slot's promises, in position order.
+    let listed = call(
+        &sidecar.url,
+        "baton_commitments",
+        json!([{"fromSlot": "10", "toSlot": "11"}]),
+    )
+    .await;
+    let listed: Vec<SignedCommitment> =
+        serde_json::from_value(listed["result"]["commitments"].clone()).unwrap();
+    assert_eq!(listed, vec![signed, second]);
+    let too_wide = json!([{"fromSlot": "0", "toSlot": "64"}]);
+    let refused = call(&sidecar.url, "baton_commitments", too_wide).await;
+    assert_eq!(error_code(&refused), -32602);
     std::fs::remove_dir_all(dir).unwrap();
 }
 

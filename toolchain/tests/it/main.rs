@@ -9,7 +9,7 @@ use std::{
     time::Duration,
 };
 
-use baton_toolchain::{Anvil, AnvilOptions, Redis, Tool, locate};
+use baton_toolchain::{Anvil, AnvilOptions, Headless, Redis, Tool, locate};
 
 fn exchange(addr: &str, request: &[u8]) -> String {
     let mut stream = TcpStream::connect(addr).expect("connect");
@@ -86,4 +86,34 @@ fn anvil_serves_json_rpc_with_the_requested_chain_id() {
     let addr = format!("127.0.0.1:{}", anvil.port());
     let response = exchange(&addr, request.as_bytes());
     assert!(response.contains(r#""result":"0x1092""#), "{response}");
+}
+
+#[test]
+fn headless_chromium_runs_scripts_and_takes_screenshots() {
+    let chromium = Headless::locate().unwrap_or_else(|e| panic!("{e}"));
+    let dir = std::env::temp_dir().join(format!("baton-headless-it-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let page = dir.join("page.html");
+    std::fs::write(
+        &page,
+        "<html><body><p id=\"out\">static</p><script>setTimeout(() => { \
+         document.getElementById('out').textContent = 'script ran ' + (6 * 7); }, 500);\
+         </script></body></html>",
+    )
+    .unwrap();
+    let url = format!("file://{}", page.display());
+    let dom = chromium.dump_dom(&url).unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        dom.contains(r#"<p id="out">script ran 42</p>"#),
+        "the timer ran in virtual time: {dom}"
+    );
+    let png = dir.join("page.png");
+    chromium
+        .screenshot(&url, &png)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let bytes = std::fs::read(&png).unwrap();
+    // IHDR: width and height, big-endian, right after the signature and chunk header.
+    let width = u32::from_be_bytes(bytes[16..20].try_into().unwrap());
+    assert_eq!(width, chromium.window.0);
+    std::fs::remove_dir_all(dir).unwrap();
 }

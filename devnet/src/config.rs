@@ -30,6 +30,8 @@ pub struct DevnetConfig {
     pub deadline_ms: u64,
     /// Faults from the start.
     pub faults: StartFaults,
+    /// The explorer page's port on 127.0.0.1 (0 picks a free one).
+    pub explorer_port: u16,
 }
 
 impl Default for DevnetConfig {
@@ -43,6 +45,7 @@ impl Default for DevnetConfig {
             validators_per_sidecar: 3,
             deadline_ms: 1_000,
             faults: StartFaults::default(),
+            explorer_port: 8600,
         }
     }
 }

@@ -63,6 +63,9 @@ struct UpArgs {
     /// Sidecars seal a slot this many ms before it starts.
     #[arg(long, env = "BATON_DEVNET_DEADLINE_MS", default_value_t = 1_000)]
     deadline_ms: u64,
+    /// The explorer page's port on 127.0.0.1 (0 picks a free one).
+    #[arg(long = "explorer.port", env = "BATON_DEVNET_EXPLORER_PORT", default_value_t = 8600)]
+    explorer_port: u16,
     /// Fault: the builder leaves one constrained transaction out of its blocks.
     #[arg(
         long = "fault.builder-drops-constraint",
@@ -81,6 +84,7 @@ impl From<UpArgs> for DevnetConfig {
             sidecars: usize::try_from(args.sidecars).unwrap_or(2),
             validators_per_sidecar: args.validators_per_sidecar,
             deadline_ms: args.deadline_ms,
+            explorer_port: args.explorer_port,
             faults: StartFaults {
                 builder_drops_constraint: args.builder_drops_constraint,
             },

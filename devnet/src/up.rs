@@ -60,6 +60,7 @@ pub fn summary(info: &DevnetInfo) -> String {
         );
     }
     let _ = writeln!(out, "  rollup node              {}", info.rollup_node_url);
+    let _ = writeln!(out, "  explorer                 {}", info.explorer_url);
     let c = &info.contracts;
     let _ = writeln!(
         out,

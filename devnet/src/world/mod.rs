@@ -28,6 +28,7 @@ use serde::Serialize;
 
 use crate::{
     Deployment, DevnetConfig,
+    explorer::{BeaconSource, Explorer, ExplorerHandle, ExplorerSources, RollupSource, SidecarSource},
     beacon::{BeaconConfig, BeaconHandle, BeaconService, ExecutionLayer, ValidatorSetup},
     deploy,
 };
@@ -101,12 +102,15 @@ pub struct DevnetInfo {
     pub dev_keys: Vec<(String, String)>,
     /// Where every process logs.
     pub logs: PathBuf,
+    /// The explorer page.
+    pub explorer_url: String,
 }
 
 /// A running devnet; dropping it stops every process it started.
 #[derive(Debug)]
 pub struct Devnet {
     // Field order is drop order: clients of a service stop before it.
+    _explorer: ExplorerHandle,
     sidecars: Vec<Child>,
     builder: Child,
     relay: Child,
@@ -477,11 +481,46 @@ impl Devnet {
             contracts,
             dev_keys,
             logs: logs.clone(),
+            explorer_url: String::new(),
         };
+        let explorer = Explorer::serve(
+            ExplorerSources {
+                beacon: BeaconSource::InProcess(beacon.view()),
+                relay_url: Some(info.relay_url.clone()),
+                l1_rpc: info.l1_rpc.clone(),
+                l1_chain_id: info.l1_chain_id,
+                contracts: Some((&info.contracts).into()),
+                sidecars: info
+                    .sidecars
+                    .iter()
+                    .map(|s| SidecarSource {
+                        name: s.name.clone(),
+                        rpc_url: s.rpc_url.clone(),
+                        builder_url: Some(s.builder_url.clone()),
+                    })
+                    .collect(),
+                rollups: info
+                    .rollups
+                    .iter()
+                    .map(|r| RollupSource {
+                        id: baton_preconf::RollupId(r.id),
+                        name: r.name.clone(),
+                        l2_chain_id: r.l2_chain_id,
+                        l2_rpc: Some(r.l2_rpc.clone()),
+                    })
+                    .collect(),
+            },
+            std::net::SocketAddr::from(([127, 0, 0, 1], config.explorer_port)),
+        )
+        .await
+        .map_err(|e| eyre::eyre!("starting the explorer: {e}"))?;
+        let mut info = info;
+        info.explorer_url = explorer.url().to_owned();
         let info_path = data_dir.join("devnet.json");
         fs::write(&info_path, serde_json::to_string_pretty(&info)? + "\n")
             .wrap_err_with(|| format!("writing {}", info_path.display()))?;
         Ok(Self {
+            _explorer: explorer,
             sidecars,
             builder,
             relay,

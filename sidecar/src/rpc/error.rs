@@ -255,6 +255,7 @@ impl From<LedgerError> for RpcError {
             LedgerError::BlobsFull { .. } => Self::BlobsFull(text),
             LedgerError::L2NonceMismatch { .. } => Self::L2NonceMismatch(text),
             LedgerError::L2InsufficientBalance { .. } => Self::L2InsufficientBalance(text),
+            LedgerError::Sealed { slot } => Self::PastDeadline { slot: slot.0, late_ms: 0 },
         }
     }
 }

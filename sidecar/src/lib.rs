@@ -30,6 +30,7 @@ pub mod ledger;
 pub mod lookahead;
 pub(crate) mod metrics;
 pub mod operator;
+pub mod pbs;
 pub mod pricing;
 pub mod rate_limit;
 pub mod rollups;

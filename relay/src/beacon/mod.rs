@@ -6,6 +6,6 @@
 mod client;
 pub mod stub;
 
-pub(crate) use client::read_limited;
 pub use baton_preconf::ssz::PayloadAttributes;
+pub(crate) use client::read_limited;
 pub use client::{BeaconClient, BeaconError, ChainInfo, ProposerDuty};

@@ -191,7 +191,11 @@ fn a_sealed_slot_returns_its_contents_and_takes_nothing_more() {
         "rollups in id order, transactions in position order"
     );
     assert!(ledger.is_sealed(Slot(4)));
-    assert_eq!(ledger.seal(Slot(4)), contents, "sealing twice changes nothing");
+    assert_eq!(
+        ledger.seal(Slot(4)),
+        contents,
+        "sealing twice changes nothing"
+    );
     assert!(matches!(
         ledger.plan_sequencing(Slot(4), &[rtx(1, "late")]),
         Err(LedgerError::Sealed { slot: Slot(4) })

@@ -10,8 +10,13 @@
 //! Processes started here are killed when their handle drops, so a failing test never
 //! leaves a node running.
 
+mod ethereumjs;
 mod locate;
 mod process;
+mod system_contracts;
+
+pub use ethereumjs::{EthereumJs, EthereumJsOptions, prague_genesis};
 
 pub use locate::{Tool, ToolError, locate, repository_root};
 pub use process::{Anvil, AnvilOptions, Redis, SpawnError, free_port};
+pub use system_contracts::SYSTEM_CONTRACTS;

@@ -3,7 +3,7 @@
 use std::{
     io,
     net::{SocketAddr, TcpListener, TcpStream},
-    path::PathBuf,
+    path::{Path, PathBuf},
     process::{Child, Command, Stdio},
     thread,
     time::{Duration, Instant},
@@ -48,8 +48,15 @@ pub fn free_port() -> io::Result<u16> {
 
 /// A running child that is killed (and reaped) on drop.
 #[derive(Debug)]
-struct Guard {
+pub(crate) struct Guard {
     child: Child,
+}
+
+impl Guard {
+    /// The child's process id.
+    pub(crate) fn pid(&self) -> u32 {
+        self.child.id()
+    }
 }
 
 impl Drop for Guard {
@@ -60,11 +67,36 @@ impl Drop for Guard {
 }
 
 fn spawn_and_wait(tool: Tool, mut command: Command, addr: SocketAddr) -> Result<Guard, SpawnError> {
+    command.stdout(Stdio::null()).stderr(Stdio::null());
+    wait_ready(tool, command, addr)
+}
+
+/// Like `spawn_and_wait`, with stdout and stderr appended to `log`.
+pub(crate) fn spawn_and_wait_with_log(
+    tool: Tool,
+    mut command: Command,
+    addr: SocketAddr,
+    log: &Path,
+) -> Result<Guard, SpawnError> {
+    let open = || {
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log)
+            .map_err(|source| SpawnError::Start {
+                tool,
+                path: log.to_owned(),
+                source,
+            })
+    };
+    command.stdout(open()?).stderr(open()?);
+    wait_ready(tool, command, addr)
+}
+
+fn wait_ready(tool: Tool, mut command: Command, addr: SocketAddr) -> Result<Guard, SpawnError> {
     let path = PathBuf::from(command.get_program());
     let child = command
         .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
         .spawn()
         .map_err(|source| SpawnError::Start { tool, path, source })?;
     let mut guard = Guard { child };

@@ -79,18 +79,18 @@ impl FileJournal {
     /// in the order they are submitted: call this while holding the lock that ordered the
     /// reservation, then [`PendingAppend::durable`] after releasing it.
     pub fn submit(&self, entry: &JournalEntry) -> Result<PendingAppend, JournalError> {
-        self.submit_bytes(entry.encode()?)
+        self.submit_bytes(&entry.encode()?)
     }
 
     /// Queues a seal record, like [`Self::submit`].
     pub fn submit_seal(&self, seal: &SealRecord) -> Result<PendingAppend, JournalError> {
-        self.submit_bytes(seal.encode()?)
+        self.submit_bytes(&seal.encode()?)
     }
 
-    fn submit_bytes(&self, payload: Vec<u8>) -> Result<PendingAppend, JournalError> {
+    fn submit_bytes(&self, payload: &[u8]) -> Result<PendingAppend, JournalError> {
         let (ack_tx, ack_rx) = oneshot::channel();
         self.tx
-            .send((frame(&payload), ack_tx))
+            .send((frame(payload), ack_tx))
             .map_err(|_| JournalError::Stopped)?;
         Ok(PendingAppend::new(
             ack_rx,

@@ -26,7 +26,7 @@ use crate::{
 /// Keeps every relay supplied with our delegations.
 #[derive(Debug)]
 pub struct Delegator {
-    keys: Vec<BlsSecretKey>,
+    keys: Arc<Vec<BlsSecretKey>>,
     delegate: BlsPublicKey,
     committer: Address,
     chain: ChainSpec,
@@ -42,7 +42,7 @@ pub struct Delegator {
 impl Delegator {
     /// A delegator for our validator `keys`.
     pub fn new(
-        keys: Vec<BlsSecretKey>,
+        keys: Arc<Vec<BlsSecretKey>>,
         (delegate, committer): (BlsPublicKey, Address),
         chain: ChainSpec,
         duties: Arc<Duties>,

@@ -7,7 +7,7 @@
 //! | `seal`, `nonces` | ④ at each of our slots' deadline: batch transactions (committer nonces managed), BLS-signed constraints, journaled before they leave |
 //! | `relays` | ④ ⑥ relay endpoints (`0x<pubkey>@url`), their client, retries with backoff |
 //! | `verify` | ⑥ a relay bid's signature, slot, parent and proofs against our own promises; the best of several |
-//! | `mempool`, `attributes`, `fallback` | ⑥ promised transactions to the execution client's pool; the slot's payload attributes; the local block through the Engine API, checked to carry every promise |
+//! | `mempool`, `attributes`, `fallback`, `engine` | ⑥ promised transactions to the execution client's pool; the slot's payload attributes; the local block through the Engine API (`baton-engine`), checked to carry every promise |
 //! | `producer`, `proxy`, `error` | ⑥ the builder API the beacon node calls: `status`, `registerValidator`, `getHeader`, `submitBlindedBlock` |
 //!
 //! It must hold when relays lie or vanish: a relay's bid is served only if it proves every
@@ -16,6 +16,7 @@
 
 mod attributes;
 mod delegations;
+mod engine;
 mod error;
 mod fallback;
 mod mempool;
@@ -35,6 +36,7 @@ use baton_preconf::{BlsSecretKey, ChainSpec, Slot};
 
 pub use attributes::parse_event as parse_attributes_event;
 pub use delegations::Delegator;
+pub use engine::EngineBuilder;
 pub use error::ProxyError;
 pub use fallback::{BuildRequest, BuiltPayload, FallbackParts, MissingReason, PayloadBuilder};
 pub use mempool::{RpcPool, TxPool};
@@ -77,7 +79,7 @@ pub struct PbsParts {
     /// Signs constraints and the fallback bid.
     pub delegate: DelegateKey,
     /// Validator keys whose delegations are published (may be empty).
-    pub validator_keys: Vec<BlsSecretKey>,
+    pub validator_keys: Arc<Vec<BlsSecretKey>>,
     /// The `RollupInbox` batches are sent to.
     pub inbox: Option<Address>,
     /// Priority fee of batch transactions (wei per gas).
@@ -116,21 +118,39 @@ impl Pbs {
     /// Starts delegations, sealing, the attributes follower and the pool hand-off; the
     /// journal's seals for slots not yet over are taken up again (the same constraints are
     /// sent again). Serve [`Self::producer`] with [`serve`].
-    pub fn start(mut parts: PbsParts) -> Self {
-        let timeout = parts.timing.relay_timeout.max(Duration::from_secs(2));
-        let relays: Vec<RelayClient> = parts
-            .relays
+    pub fn start(parts: PbsParts) -> Self {
+        let PbsParts {
+            service,
+            execution,
+            duties,
+            clock,
+            chain,
+            deadline_ms,
+            committer,
+            delegate,
+            validator_keys,
+            inbox,
+            batch_tip_wei,
+            relays,
+            timing,
+            beacon_url,
+            pool,
+            builder,
+            replayed,
+        } = parts;
+        let timeout = timing.relay_timeout.max(Duration::from_secs(2));
+        let relays: Vec<RelayClient> = relays
             .iter()
             .map(|e| RelayClient::new(e.clone(), timeout))
             .collect();
         let mut tasks = Vec::new();
-        let delegator = (!parts.validator_keys.is_empty()).then(|| {
+        let delegator = (!validator_keys.is_empty()).then(|| {
             Arc::new(Delegator::new(
-                std::mem::take(&mut parts.validator_keys),
-                (parts.delegate.public_key(), parts.committer.address()),
-                parts.chain.clone(),
-                parts.duties.clone(),
-                parts.clock.clone(),
+                validator_keys.clone(),
+                (delegate.public_key(), committer.address()),
+                chain.clone(),
+                duties.clone(),
+                clock.clone(),
                 relays.clone(),
             ))
         });
@@ -141,12 +161,12 @@ impl Pbs {
                 "no validator keystores: delegations are not published, so relays take constraints only if delegations reach them another way (`baton-sidecar delegate`)"
             );
         }
-        let fallback = parts.builder.clone().map(|builder| FallbackParts {
+        let fallback = builder.clone().map(|builder| FallbackParts {
             builder,
-            pool: parts.pool.clone(),
-            execution: Some(parts.execution.clone()),
-            signer: parts.delegate.clone(),
-            genesis_fork_version: parts.chain.genesis_fork_version,
+            pool: pool.clone(),
+            execution: Some(execution.clone()),
+            signer: delegate.clone(),
+            genesis_fork_version: chain.genesis_fork_version,
         });
         if fallback.is_none() {
             tracing::warn!(
@@ -154,26 +174,23 @@ impl Pbs {
             );
         }
         let producer = Arc::new(Producer::new(ProducerParts {
-            chain: parts.chain.clone(),
-            timing: parts.timing,
+            chain: chain.clone(),
+            timing,
             relays,
-            duties: parts.duties.clone(),
-            clock: parts.clock.clone(),
+            duties: duties.clone(),
+            clock: clock.clone(),
             fallback,
-            pool: parts.pool.clone(),
+            pool: pool.clone(),
             delegator,
         }));
-        if let Some(pool) = parts.pool.clone() {
+        if let Some(pool) = pool.clone() {
             let (sink, promised) = tokio::sync::mpsc::channel(mempool::QUEUE);
-            parts.service.send_promised_to(sink);
+            service.send_promised_to(sink);
             tasks.push(tokio::spawn(mempool::forward(promised, pool)));
         }
-        let current = parts
-            .chain
-            .slot_at(parts.clock.now_ms() / 1000)
-            .unwrap_or_default();
-        for record in parts.replayed.iter().filter(|r| r.slot >= current) {
-            if let Err(error) = parts.service.seal_slot(record.slot) {
+        let current = chain.slot_at(clock.now_ms() / 1000).unwrap_or_default();
+        for record in replayed.iter().filter(|r| r.slot >= current) {
+            if let Err(error) = service.seal_slot(record.slot) {
                 tracing::error!(%error, slot = record.slot.0, "closing a sealed slot in the books failed");
             }
             tracing::info!(
@@ -184,33 +201,30 @@ impl Pbs {
         }
         let sealer = Arc::new(Sealer::new(
             SealParts {
-                service: parts.service.clone(),
-                committer: parts.committer.clone(),
-                execution: parts.execution.clone(),
-                delegate: parts.delegate.clone(),
-                chain: parts.chain.clone(),
-                inbox: parts.inbox,
-                batch_tip_wei: parts.batch_tip_wei,
-                clock: parts.clock.clone(),
+                service,
+                committer,
+                execution,
+                delegate,
+                chain: chain.clone(),
+                inbox,
+                batch_tip_wei,
+                clock: clock.clone(),
             },
-            &parts.replayed,
+            &replayed,
         ));
         tasks.push(tokio::spawn(seal_loop(
             sealer,
             producer.clone(),
-            parts.duties.clone(),
-            parts.clock.clone(),
-            parts.chain.clone(),
-            parts.deadline_ms,
+            duties,
+            clock.clone(),
+            chain,
+            deadline_ms,
         )));
         let on_attributes = {
             let producer = producer.clone();
             move |attributes| producer.on_attributes(attributes)
         };
-        tasks.push(tokio::spawn(attributes::follow(
-            parts.beacon_url.clone(),
-            on_attributes,
-        )));
+        tasks.push(tokio::spawn(attributes::follow(beacon_url, on_attributes)));
         Self { producer, tasks }
     }
 }
@@ -247,7 +261,7 @@ async fn seal_loop(
             match sealer.seal(slot, proposer).await {
                 Ok(record) => producer.install(&record),
                 Err(error) => {
-                    tracing::error!(%error, "sealing failed: the slot's promises will be broken")
+                    tracing::error!(%error, "sealing failed: the slot's promises will be broken");
                 }
             }
         }

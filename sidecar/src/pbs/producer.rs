@@ -114,7 +114,7 @@ impl Producer {
     /// are known.
     pub fn install(self: &Arc<Self>, record: &SealRecord) {
         let sealed = Arc::new(Sealed::from_record(record));
-        self.book.seal(sealed.clone());
+        self.book.seal(&sealed);
         if let Some(pool) = &self.pool {
             let pool = pool.clone();
             let txs: Vec<_> = sealed.constrained.iter().map(|c| c.raw.clone()).collect();
@@ -182,7 +182,7 @@ impl Producer {
     pub fn on_attributes(self: &Arc<Self>, attributes: SlotAttributes) {
         let slot = attributes.attributes.proposal_slot;
         self.book.prune(self.current());
-        self.book.set_attributes(Arc::new(attributes));
+        self.book.set_attributes(&Arc::new(attributes));
         self.maybe_build(slot);
     }
 

@@ -232,10 +232,10 @@ impl Sealer {
             alarm("internal: the nonce book is poisoned");
             return Vec::new();
         };
-        let mut nonce = book.next(l1_nonce, head.slot, current);
+        let first = book.next(l1_nonce, head.slot, current);
         let mut used = Vec::with_capacity(batches.len());
         let mut sealed = Vec::with_capacity(batches.len());
-        for (rollup_id, txs) in batches {
+        for (nonce, (rollup_id, txs)) in (first..).zip(batches) {
             let fees = book.fees(
                 nonce,
                 BatchFees {
@@ -257,7 +257,6 @@ impl Sealer {
                 nonce,
                 tx,
             });
-            nonce += 1;
         }
         book.record(slot, &used);
         sealed
@@ -341,7 +340,9 @@ mod tests {
         );
         assert_eq!(fees_of(&raw), fees);
         assert_eq!(tx.gas_limit, batch_gas_limit(&txs));
-        let call = <alloy::consensus::TxEnvelope as alloy::eips::Decodable2718>::decode_2718_exact(&raw).unwrap();
+        let call =
+            <alloy::consensus::TxEnvelope as alloy::eips::Decodable2718>::decode_2718_exact(&raw)
+                .unwrap();
         let input = alloy::consensus::Transaction::input(&call);
         let decoded = RollupInbox::submitBatchCall::abi_decode(input).unwrap();
         assert_eq!((decoded.rollupId, decoded.slot), (2, 77));

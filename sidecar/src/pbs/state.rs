@@ -182,7 +182,7 @@ impl Book {
     }
 
     /// Records a sealed slot.
-    pub(crate) fn seal(&self, sealed: Arc<Sealed>) {
+    pub(crate) fn seal(&self, sealed: &Arc<Sealed>) {
         self.with(sealed.slot, |s| s.sealed = Some(sealed.clone()));
     }
 
@@ -192,7 +192,7 @@ impl Book {
     }
 
     /// Records the slot's payload attributes (the latest announcement wins).
-    pub(crate) fn set_attributes(&self, attributes: Arc<SlotAttributes>) {
+    pub(crate) fn set_attributes(&self, attributes: &Arc<SlotAttributes>) {
         let slot = attributes.attributes.proposal_slot;
         self.with(slot, |s| s.attributes = Some(attributes.clone()));
     }

@@ -11,6 +11,8 @@ mod inbox;
 mod inclusion;
 mod l1_fixture;
 mod operator;
+mod pbs;
+mod pbs_fixture;
 mod rollup_fixture;
 mod sequencing;
 mod shared_journal;

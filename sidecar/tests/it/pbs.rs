@@ -356,3 +356,49 @@ async fn a_sealed_slot_reaches_the_relay_and_the_honest_bid_wins_over_a_lying_re
     );
     world.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restart_after_sealing_sends_the_same_constraints_again_and_never_reseals() {
+    let mut world = World::start("reseal", None).await;
+    let slot = world.next_open_slot(1_500);
+    loop {
+        assert!(
+            now_ms() + 3_000 < world.start_ms(slot),
+            "no promise before slot {slot}'s deadline"
+        );
+        let txs = [(1, l2_tx(l2_chain_id(1), "kept"))];
+        let answer = world
+            .call("baton_requestSequencing", sequencing(&world, slot, &txs))
+            .await;
+        if answer["result"].is_object() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let url = format!(
+        "{}/constraints/v0/relay/constraints/{}",
+        world.relay.url, slot.0
+    );
+    let wait = Duration::from_millis(world.start_ms(slot).saturating_sub(now_ms()));
+    let sent = world
+        .poll(&url, wait, |b| b.as_array().is_some_and(|a| !a.is_empty()))
+        .await;
+
+    // The relay forgets everything; the sidecar restarts from its journal before the slot.
+    world.relay.restart().await;
+    world.restart_sidecar().await;
+    let wait = Duration::from_millis(world.start_ms(slot).saturating_sub(now_ms()));
+    let again = world
+        .poll(&url, wait, |b| b.as_array().is_some_and(|a| !a.is_empty()))
+        .await;
+    assert_eq!(again, sent, "the journaled constraints, byte for byte");
+    // The slot stays closed to promises after the restart.
+    let late = world
+        .call(
+            "baton_requestSequencing",
+            sequencing(&world, slot, &[(1, l2_tx(l2_chain_id(1), "late"))]),
+        )
+        .await;
+    assert_eq!(late["error"]["code"], 1102, "{late}");
+    world.stop().await;
+}

@@ -213,9 +213,28 @@ pub(crate) struct World {
     /// The sidecar's builder API.
     pub(crate) builder: String,
     pub(crate) http: reqwest::Client,
+    config: Config,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     running: Option<tokio::task::JoinHandle<eyre::Result<()>>>,
     dir: PathBuf,
+}
+
+type Running = (
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<eyre::Result<()>>,
+);
+
+/// Starts the real `run` with `config`.
+fn run(config: Config) -> Running {
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let running = tokio::spawn(async move {
+        baton_sidecar::run::run(config, async {
+            let _ = stopped.await;
+        })
+        .await
+        .map_err(eyre::Report::from)
+    });
+    (stop, running)
 }
 
 impl World {
@@ -324,15 +343,9 @@ impl World {
                 validator_keys: ValidatorKeys(Arc::new(vec![sim::bls_key(1)])),
             }),
         };
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let running = tokio::spawn(async move {
-            baton_sidecar::run::run(config, async {
-                let _ = stopped.await;
-            })
-            .await
-            .map_err(eyre::Report::from)
-        });
+        let (stop, running) = run(config.clone());
         let world = Self {
+            config,
             info,
             beacon,
             proposer,
@@ -472,6 +485,20 @@ impl World {
             .get_transaction_count(who)
             .await
             .unwrap()
+    }
+
+    /// Stops the sidecar (its journal stays) and starts it again.
+    pub(crate) async fn restart_sidecar(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(running) = self.running.take() {
+            running.await.unwrap().unwrap();
+        }
+        let (stop, running) = run(self.config.clone());
+        self.stop = Some(stop);
+        self.running = Some(running);
+        self.wait_up().await;
     }
 
     /// Stops the sidecar and checks that `run` returned cleanly.

@@ -104,7 +104,7 @@ pub struct FallbackParts {
 
 /// Builds the fallback for `attributes` (and `sealed`, if the slot was sealed), sending
 /// each better result to `out` as it is made; returns the last.
-pub(crate) async fn build(
+pub async fn build(
     parts: &FallbackParts,
     attributes: &SlotAttributes,
     sealed: Option<&Sealed>,
@@ -115,6 +115,7 @@ pub(crate) async fn build(
     let constrained: &[ConstrainedTx] = sealed.map_or(&[], |s| &s.constrained);
     let mut to_send: Vec<_> = constrained.iter().map(|c| c.raw.clone()).collect();
     let mut best: Option<Arc<Fallback>> = None;
+    let mut missing: Vec<&ConstrainedTx> = Vec::new();
     for attempt in 0..=REBUILDS {
         if let Some(pool) = &parts.pool
             && !to_send.is_empty()
@@ -124,33 +125,44 @@ pub(crate) async fn build(
                 tokio::time::sleep(REBUILD_PAUSE).await;
             }
         }
-        let built = parts.builder.build(&request).await?;
-        check_fits(&built.payload, &request)?;
+        let built = match parts.builder.build(&request).await.and_then(|built| {
+            check_fits(&built.payload, &request)?;
+            Ok(built)
+        }) {
+            Ok(built) => built,
+            // A rebuild that fails leaves the block already offered in place.
+            Err(error) if best.is_some() => {
+                tracing::warn!(%error, "rebuilding the fallback block failed; keeping the first");
+                break;
+            }
+            Err(error) => return Err(error),
+        };
         let included: HashSet<B256> = built
             .payload
             .transactions
             .iter()
             .map(|tx| keccak256(tx.as_slice()))
             .collect();
-        let missing: Vec<&ConstrainedTx> = constrained
+        let now_missing: Vec<&ConstrainedTx> = constrained
             .iter()
             .filter(|c| !included.contains(&c.hash))
             .collect();
-        let fallback = Arc::new(sign(parts, built, request.parent_hash, &missing)?);
+        let fallback = Arc::new(sign(parts, built, request.parent_hash, &now_missing)?);
         if best
             .as_ref()
             .is_none_or(|b| fallback.missing.len() < b.missing.len())
         {
             best = Some(fallback.clone());
+            missing = now_missing;
             let _ = out.send(Some(fallback));
         }
         if missing.is_empty() {
             break;
         }
         to_send = missing.iter().map(|c| c.raw.clone()).collect();
-        if attempt == REBUILDS {
-            alarm(parts, attributes, &missing).await;
-        }
+    }
+    if !missing.is_empty() {
+        alarm(parts, attributes, &missing).await;
     }
     metrics::record_fallback_build(started.elapsed());
     best.ok_or_else(|| "no payload built".to_owned())

@@ -38,7 +38,10 @@ pub use attributes::parse_event as parse_attributes_event;
 pub use delegations::Delegator;
 pub use engine::EngineBuilder;
 pub use error::ProxyError;
-pub use fallback::{BuildRequest, BuiltPayload, FallbackParts, MissingReason, PayloadBuilder};
+pub use fallback::{
+    BuildRequest, BuiltPayload, FallbackParts, MissingReason, PayloadBuilder,
+    build as build_fallback,
+};
 pub use mempool::{RpcPool, TxPool};
 pub use nonces::{BatchFees, NonceBook};
 pub use producer::{Producer, ProducerParts, Timing};

@@ -7,6 +7,7 @@
 mod beacon;
 mod client;
 mod failover;
+mod fallback;
 mod inbox;
 mod inclusion;
 mod l1_fixture;

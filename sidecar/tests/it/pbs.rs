@@ -98,7 +98,7 @@ fn promised(answer: &Value) {
 fn lying_bid(
     world: &World,
     built: &sim::Built,
-    proofs: Option<InclusionMultiProof>,
+    proofs: Option<&InclusionMultiProof>,
     value: u64,
     key: &BlsSecretKey,
 ) -> Value {
@@ -262,7 +262,7 @@ async fn a_sealed_slot_reaches_the_relay_and_the_honest_bid_wins_over_a_lying_re
     // The liar offers more, with a tampered proof.
     let mut tampered = built.proofs.clone().unwrap();
     tampered.merkle_hashes[0] = B256::repeat_byte(0x66);
-    liar.answer(lying_bid(&world, &built, Some(tampered), 9_999, &liar_key));
+    liar.answer(lying_bid(&world, &built, Some(&tampered), 9_999, &liar_key));
     let header_url = format!(
         "{}/eth/v1/builder/header/{}/{}/{}",
         world.builder,

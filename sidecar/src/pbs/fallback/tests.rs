@@ -47,6 +47,9 @@ struct Builder {
     pool: Arc<Pool>,
     builds: AtomicUsize,
     wrong_parent: bool,
+    /// Builds after the first fail (ethereumjs answers a second `getPayload` for the same
+    /// attributes without its execution requests).
+    only_once: bool,
 }
 
 impl PayloadBuilder for Builder {
@@ -55,7 +58,9 @@ impl PayloadBuilder for Builder {
         request: &'a BuildRequest,
     ) -> BoxFuture<'a, Result<BuiltPayload, String>> {
         Box::pin(async move {
-            self.builds.fetch_add(1, Ordering::SeqCst);
+            if self.builds.fetch_add(1, Ordering::SeqCst) > 0 && self.only_once {
+                return Err("executionRequests: missing".to_owned());
+            }
             let txs: Vec<Transaction> = self
                 .pool
                 .txs
@@ -118,10 +123,19 @@ fn promised(count: u64) -> Sealed {
 }
 
 fn parts(pool: Arc<Pool>, wrong_parent: bool) -> (FallbackParts, Arc<Builder>) {
+    parts_with(pool, wrong_parent, false)
+}
+
+fn parts_with(
+    pool: Arc<Pool>,
+    wrong_parent: bool,
+    only_once: bool,
+) -> (FallbackParts, Arc<Builder>) {
     let builder = Arc::new(Builder {
         pool: pool.clone(),
         builds: AtomicUsize::new(0),
         wrong_parent,
+        only_once,
     });
     let parts = FallbackParts {
         builder: builder.clone(),
@@ -197,6 +211,23 @@ async fn a_transaction_that_cannot_be_included_is_reported_missing() {
     assert_eq!(builder.builds.load(Ordering::SeqCst), 1 + REBUILDS);
     // Still offered: a block without the one transaction beats a missed slot.
     assert!(watch.borrow().is_some());
+}
+
+#[tokio::test]
+async fn a_failed_rebuild_keeps_the_first_block() {
+    let sealed = promised(2);
+    let pool = Arc::new(Pool {
+        refuse: HashSet::from([sealed.constrained[1].hash]),
+        ..Pool::default()
+    });
+    let (parts, builder) = parts_with(pool, false, true);
+    let (out, watch) = watch::channel(None);
+    let fallback = build(&parts, &attributes(), Some(&sealed), &out)
+        .await
+        .unwrap();
+    assert_eq!(builder.builds.load(Ordering::SeqCst), 2);
+    assert_eq!(fallback.missing, vec![sealed.constrained[1].hash]);
+    assert_eq!(watch.borrow().as_deref(), Some(&*fallback));
 }
 
 #[tokio::test]

@@ -305,7 +305,7 @@ async fn a_sealed_slot_reaches_the_relay_and_the_honest_bid_wins_over_a_lying_re
     liar.answer(lying_bid(
         &world,
         &partial,
-        partial.proofs.clone(),
+        partial.proofs.as_ref(),
         9_999,
         &liar_key,
     ));

@@ -402,3 +402,85 @@ async fn a_restart_after_sealing_sends_the_same_constraints_again_and_never_rese
     assert_eq!(late["error"]["code"], 1102, "{late}");
     world.stop().await;
 }
+
+/// The gas limit a sealed batch transaction gets is enough for the real `RollupInbox`, at
+/// the largest batch a slot allows.
+#[tokio::test]
+async fn a_sealed_batch_transaction_lands_in_the_inbox_within_its_gas_limit() {
+    use alloy::{
+        network::EthereumWallet,
+        providers::{Provider, ProviderBuilder, ext::AnvilApi},
+        signers::local::PrivateKeySigner,
+    };
+    use baton_sidecar::pbs::{BatchFees, batch_gas_limit, batch_transaction};
+    use baton_toolchain::{Anvil, AnvilOptions};
+
+    let anvil = Anvil::spawn(&AnvilOptions::default()).unwrap();
+    let deployer: PrivateKeySigner = Anvil::DEV_KEYS[0].parse().unwrap();
+    let committer: PrivateKeySigner = Anvil::DEV_KEYS[1].parse().unwrap();
+    let provider = ProviderBuilder::new()
+        .wallet(EthereumWallet::from(deployer))
+        .connect_http(anvil.endpoint().parse().unwrap());
+    let genesis = now_ms() / 1000 - 100;
+    let inbox = RollupInbox::deploy(&provider, U256::from(genesis), U256::from(2u64))
+        .await
+        .unwrap();
+    inbox
+        .registerRollup(167_001, "alpha".into())
+        .send()
+        .await
+        .unwrap()
+        .get_receipt()
+        .await
+        .unwrap();
+    // 120 rollup transactions of ~1 KB: the default byte limit of a batch.
+    let txs: Vec<Bytes> = (0..120u64)
+        .map(|i| {
+            baton_sidecar::sample::call(
+                &committer,
+                167_001,
+                i,
+                &vec![0xab; 900],
+                baton_sidecar::sample::Fees::default(),
+            )
+        })
+        .collect();
+    let slot = Slot((now_ms() / 1000 - genesis) / 2 + 5);
+    let raw = batch_transaction(
+        &committer,
+        anvil.chain_id(),
+        *inbox.address(),
+        (RollupId(1), slot, &txs),
+        0,
+        BatchFees {
+            max_fee_per_gas: 100_000_000_000,
+            max_priority_fee_per_gas: 1_000_000_000,
+        },
+    );
+    provider
+        .anvil_set_next_block_timestamp(genesis + slot.0 * 2)
+        .await
+        .unwrap();
+    let receipt = provider
+        .send_raw_transaction(&raw)
+        .await
+        .unwrap()
+        .get_receipt()
+        .await
+        .unwrap();
+    assert!(receipt.status(), "the batch transaction succeeds");
+    let limit = batch_gas_limit(&txs);
+    assert!(
+        receipt.gas_used < limit,
+        "used {} of the {limit} gas limit",
+        receipt.gas_used
+    );
+    let hashes: Vec<B256> = txs.iter().map(keccak256).collect();
+    let stored = inbox
+        .batchOf(1, slot.0, committer.address())
+        .call()
+        .await
+        .unwrap();
+    assert_eq!(stored.root, baton_preconf::batch_root(&hashes).unwrap());
+    assert_eq!(stored.count, 120);
+}

@@ -152,6 +152,7 @@ fn fallback(c: &mut Criterion) {
         execution: None,
         signer: DelegateKey::new(BlsSecretKey::from_ikm(&[2; 32]).unwrap()),
         genesis_fork_version: FORK,
+        rebuild_until: None,
     };
     let fees = Fees {
         gas_limit: 30_000,

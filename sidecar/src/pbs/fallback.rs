@@ -100,6 +100,10 @@ pub struct FallbackParts {
     pub signer: DelegateKey,
     /// The genesis fork version (builder domain).
     pub genesis_fork_version: [u8; 4],
+    /// No rebuild starts after this: the slot's `getHeader` is over, and a build on the
+    /// parent (`forkchoiceUpdated`) would move the execution client's head back. `None`:
+    /// no limit.
+    pub rebuild_until: Option<Instant>,
 }
 
 /// Builds the fallback for `attributes` (and `sealed`, if the slot was sealed), sending
@@ -117,6 +121,14 @@ pub async fn build(
     let mut best: Option<Arc<Fallback>> = None;
     let mut missing: Vec<&ConstrainedTx> = Vec::new();
     for attempt in 0..=REBUILDS {
+        if attempt > 0
+            && parts
+                .rebuild_until
+                .is_some_and(|until| Instant::now() >= until)
+        {
+            tracing::warn!("too late to rebuild the fallback block");
+            break;
+        }
         if let Some(pool) = &parts.pool
             && !to_send.is_empty()
         {

@@ -170,6 +170,7 @@ impl Pbs {
             execution: Some(execution.clone()),
             signer: delegate.clone(),
             genesis_fork_version: chain.genesis_fork_version,
+            rebuild_until: None,
         });
         if fallback.is_none() {
             tracing::warn!(

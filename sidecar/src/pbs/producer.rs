@@ -202,7 +202,11 @@ impl Producer {
         else {
             return;
         };
-        let parts = parts.clone();
+        let mut parts = parts.clone();
+        let until_ms = (self.chain.slot_timestamp(slot).saturating_mul(1000)
+            + self.timing.budget.as_millis() as u64)
+            .saturating_sub(self.clock.now_ms());
+        parts.rebuild_until = Some(std::time::Instant::now() + Duration::from_millis(until_ms));
         tokio::spawn(async move {
             match fallback::build(&parts, &attributes, Some(&sealed), &out).await {
                 Ok(built) => tracing::info!(

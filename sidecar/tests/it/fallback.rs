@@ -135,6 +135,7 @@ async fn the_fallback_block_carries_every_promise_and_lands() {
         execution: Some(execution.clone()),
         signer: DelegateKey::new(BlsSecretKey::from_ikm(&[2; 32]).unwrap()),
         genesis_fork_version: FORK,
+        rebuild_until: None,
     };
     let (out, watch) = tokio::sync::watch::channel(None);
     let fallback = build_fallback(&parts, &attributes, Some(&sealed), &out)

@@ -143,6 +143,7 @@ fn parts_with(
         execution: None,
         signer: DelegateKey::new(BlsSecretKey::from_ikm(&[2; 32]).unwrap()),
         genesis_fork_version: FORK,
+        rebuild_until: None,
     };
     (parts, builder)
 }

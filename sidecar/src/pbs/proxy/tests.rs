@@ -100,6 +100,7 @@ async fn world() -> World {
             execution: None,
             signer: DelegateKey::new(BlsSecretKey::from_ikm(&[0x62; 32]).unwrap()),
             genesis_fork_version: chain.genesis_fork_version,
+            rebuild_until: None,
         }),
         pool: None,
         delegator: None,

@@ -1,11 +1,13 @@
 //! Deploying Registry, RollupInbox and Slasher in the order `docs/contracts.md` fixes.
 
 use alloy::{
+    contract::{CallBuilder, CallDecoder},
+    network::{Ethereum, TransactionBuilder},
     primitives::{Address, U256, utils::parse_ether},
     providers::Provider,
 };
 
-use crate::{Registry, RollupInbox, Slasher};
+use crate::{Registry, RollupInbox, SendError, Slasher, send_transaction};
 
 /// Constructor parameters of the three contracts (see `docs/contracts.md`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -91,11 +93,17 @@ pub struct Deployed {
 pub enum DeployError {
     /// An RPC call or a deployment transaction failed.
     #[error("deploying {contract}: {source}")]
-    Contract {
+    Send {
         /// Which contract.
         contract: &'static str,
         /// The underlying error.
-        source: alloy::contract::Error,
+        source: SendError,
+    },
+    /// The deployment transaction reverted.
+    #[error("deploying {contract}: the creation reverted")]
+    Reverted {
+        /// Which contract.
+        contract: &'static str,
     },
     /// Reading the deployer's nonce failed.
     #[error("reading the deployer's nonce: {0}")]
@@ -121,54 +129,74 @@ pub async fn deploy_all<P: Provider>(
 ) -> Result<Deployed, DeployError> {
     let nonce = provider.get_transaction_count(deployer).await?;
     let expected_slasher = deployer.create(nonce + 2);
-    let registry = Registry::deploy(
+    let registry = send_deployment(
         provider,
-        params.min_collateral,
-        U256::from(params.exit_delay),
-        U256::from(params.fraud_window),
-        params.fraud_penalty,
-        U256::from(params.challenger_share_bps),
-        expected_slasher,
+        deployer,
+        "Registry",
+        Registry::deploy_builder(
+            provider,
+            params.min_collateral,
+            U256::from(params.exit_delay),
+            U256::from(params.fraud_window),
+            params.fraud_penalty,
+            U256::from(params.challenger_share_bps),
+            expected_slasher,
+        ),
     )
-    .await
-    .map_err(|source| DeployError::Contract {
-        contract: "Registry",
-        source,
-    })?;
-    let inbox = RollupInbox::deploy(
+    .await?;
+    let rollup_inbox = send_deployment(
         provider,
-        U256::from(params.genesis_time),
-        U256::from(params.seconds_per_slot),
+        deployer,
+        "RollupInbox",
+        RollupInbox::deploy_builder(
+            provider,
+            U256::from(params.genesis_time),
+            U256::from(params.seconds_per_slot),
+        ),
     )
-    .await
-    .map_err(|source| DeployError::Contract {
-        contract: "RollupInbox",
-        source,
-    })?;
-    let slasher = Slasher::deploy(
+    .await?;
+    let slasher = send_deployment(
         provider,
-        *registry.address(),
-        *inbox.address(),
-        params.safety_penalty,
-        params.liveness_penalty,
-        params.dispute_bond,
-        U256::from(params.dispute_open_window),
-        U256::from(params.defend_window),
+        deployer,
+        "Slasher",
+        Slasher::deploy_builder(
+            provider,
+            registry,
+            rollup_inbox,
+            params.safety_penalty,
+            params.liveness_penalty,
+            params.dispute_bond,
+            U256::from(params.dispute_open_window),
+            U256::from(params.defend_window),
+        ),
     )
-    .await
-    .map_err(|source| DeployError::Contract {
-        contract: "Slasher",
-        source,
-    })?;
-    if *slasher.address() != expected_slasher {
+    .await?;
+    if slasher != expected_slasher {
         return Err(DeployError::SlasherAddress {
             expected: expected_slasher,
-            actual: *slasher.address(),
+            actual: slasher,
         });
     }
     Ok(Deployed {
-        registry: *registry.address(),
-        rollup_inbox: *inbox.address(),
-        slasher: *slasher.address(),
+        registry,
+        rollup_inbox,
+        slasher,
     })
+}
+
+/// Sends a contract creation through [`send_transaction`] and returns its address.
+async fn send_deployment<P: Provider, D: CallDecoder>(
+    provider: &P,
+    deployer: Address,
+    contract: &'static str,
+    builder: CallBuilder<&P, D, Ethereum>,
+) -> Result<Address, DeployError> {
+    let request = builder.into_transaction_request().with_from(deployer);
+    let receipt = send_transaction(provider, request)
+        .await
+        .map_err(|source| DeployError::Send { contract, source })?;
+    match receipt.contract_address {
+        Some(address) if receipt.status() => Ok(address),
+        _ => Err(DeployError::Reverted { contract }),
+    }
 }

@@ -12,6 +12,8 @@
 
 mod bindings;
 mod deploy;
+mod send;
 
 pub use bindings::{IRegistry, ISlasher, Registry, RollupInbox, Slasher};
 pub use deploy::{DeployError, DeployParams, Deployed, deploy_all};
+pub use send::{PRIORITY_FEE, SendError, send_transaction};

@@ -2,26 +2,47 @@
 
 use std::path::PathBuf;
 
+/// Faults the devnet starts with (end-to-end tests flip the others at run time).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StartFaults {
+    /// The builder leaves one constrained transaction out of its blocks (the relay must
+    /// refuse them).
+    pub builder_drops_constraint: bool,
+}
+
 /// How to start the devnet.
 #[derive(Debug, Clone)]
 pub struct DevnetConfig {
-    /// Where the devnet writes `devnet.json` and its nodes' data.
+    /// Where the devnet writes `devnet.json`, keys, logs and node data.
     pub data_dir: PathBuf,
-    /// L1 JSON-RPC port; `None` picks a free port.
-    pub l1_port: Option<u16>,
     /// L1 chain id.
     pub l1_chain_id: u64,
     /// Seconds per beacon slot (the L1 block time).
     pub seconds_per_slot: u64,
+    /// Validators in all.
+    pub validators: u64,
+    /// Sidecars; sidecar `i` serves validators `i·k .. (i+1)·k` (`k` below); the rest
+    /// did not opt in and use the relay directly.
+    pub sidecars: usize,
+    /// Validators per sidecar (`k`).
+    pub validators_per_sidecar: u64,
+    /// Sidecars stop promising a slot this many ms before it starts and seal it.
+    pub deadline_ms: u64,
+    /// Faults from the start.
+    pub faults: StartFaults,
 }
 
 impl Default for DevnetConfig {
     fn default() -> Self {
         Self {
             data_dir: PathBuf::from(".devnet"),
-            l1_port: Some(8545),
             l1_chain_id: 3_151_908,
             seconds_per_slot: 2,
+            validators: 8,
+            sidecars: 2,
+            validators_per_sidecar: 3,
+            deadline_ms: 1_000,
+            faults: StartFaults::default(),
         }
     }
 }

@@ -1,17 +1,17 @@
 //! Deploys Baton's contracts from the Rust bindings and registers the demo rollups.
 
 use alloy::{
-    network::EthereumWallet,
+    network::{EthereumWallet, TransactionBuilder},
     primitives::{Address, B256},
     providers::{Provider, ProviderBuilder},
     signers::local::PrivateKeySigner,
 };
-use baton_contracts::{DeployParams, Deployed, RollupInbox, deploy_all};
+use baton_contracts::{DeployParams, Deployed, RollupInbox, deploy_all, send_transaction};
 use eyre::{WrapErr, ensure};
 use serde::Serialize;
 
 /// A demo rollup registered in the inbox.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct RollupInfo {
     /// Id assigned by the inbox.
     pub id: u64,
@@ -22,7 +22,7 @@ pub struct RollupInfo {
 }
 
 /// What the devnet deployed.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct Deployment {
     /// The deployer (and rollup admin).
     pub deployer: Address,
@@ -71,11 +71,11 @@ pub async fn deploy(
     let mut rollups = Vec::new();
     let mut transactions = Vec::new();
     for (l2_chain_id, name) in DEMO_ROLLUPS {
-        let receipt = inbox
+        let request = inbox
             .registerRollup(l2_chain_id, name.to_owned())
-            .send()
-            .await?
-            .get_receipt()
+            .into_transaction_request()
+            .with_from(deployer);
+        let receipt = send_transaction(&provider, request)
             .await
             .wrap_err_with(|| format!("registering rollup {name}"))?;
         ensure!(receipt.status(), "registering rollup {name} reverted");

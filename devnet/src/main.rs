@@ -1,8 +1,8 @@
 //! `baton-devnet`: parses the command line and hands over to the library.
 
-use std::path::PathBuf;
+use std::{path::PathBuf, time::Duration};
 
-use baton_devnet::DevnetConfig;
+use baton_devnet::{DevnetConfig, StartFaults, demo, status};
 use clap::{Parser, Subcommand};
 
 /// Baton's local world from one command.
@@ -17,16 +17,26 @@ struct Cli {
 enum Command {
     /// Start the devnet and run until Ctrl-C.
     Up(UpArgs),
+    /// Send real traffic at a running devnet and show each promise landing.
+    Demo(DirArgs),
+    /// The current slot, the last blocks and promise counts of a running devnet.
+    Status(DirArgs),
+    /// Stop a devnet that is still running (or that a crash left behind).
+    Down(DirArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct DirArgs {
+    /// The running devnet's data folder.
+    #[arg(long, env = "BATON_DEVNET_DATA_DIR", default_value = ".devnet")]
+    data_dir: PathBuf,
 }
 
 #[derive(Debug, clap::Args)]
 struct UpArgs {
-    /// Where to write devnet.json and node data.
+    /// Where to write devnet.json, keys, logs and node data.
     #[arg(long, env = "BATON_DEVNET_DATA_DIR", default_value = ".devnet")]
     data_dir: PathBuf,
-    /// L1 JSON-RPC port (0 picks a free port).
-    #[arg(long = "l1.port", env = "BATON_DEVNET_L1_PORT", default_value_t = 8545)]
-    l1_port: u16,
     /// L1 chain id.
     #[arg(
         long = "l1.chain-id",
@@ -36,17 +46,44 @@ struct UpArgs {
     l1_chain_id: u64,
     /// Seconds per slot (the L1 block time).
     #[arg(long = "slot.seconds", env = "BATON_DEVNET_SECONDS_PER_SLOT", default_value_t = 2,
-          value_parser = clap::value_parser!(u64).range(1..=12))]
+          value_parser = clap::value_parser!(u64).range(2..=12))]
     seconds_per_slot: u64,
+    /// Validators in all.
+    #[arg(long, env = "BATON_DEVNET_VALIDATORS", default_value_t = 8,
+          value_parser = clap::value_parser!(u64).range(1..=256))]
+    validators: u64,
+    /// Sidecars (each serves `--validators-per-sidecar` validators; the rest use the
+    /// relay directly).
+    #[arg(long, env = "BATON_DEVNET_SIDECARS", default_value_t = 2,
+          value_parser = clap::value_parser!(u64).range(1..=3))]
+    sidecars: u64,
+    /// Validators per sidecar.
+    #[arg(long, env = "BATON_DEVNET_VALIDATORS_PER_SIDECAR", default_value_t = 3)]
+    validators_per_sidecar: u64,
+    /// Sidecars seal a slot this many ms before it starts.
+    #[arg(long, env = "BATON_DEVNET_DEADLINE_MS", default_value_t = 1_000)]
+    deadline_ms: u64,
+    /// Fault: the builder leaves one constrained transaction out of its blocks.
+    #[arg(
+        long = "fault.builder-drops-constraint",
+        env = "BATON_DEVNET_FAULT_BUILDER_DROPS_CONSTRAINT"
+    )]
+    builder_drops_constraint: bool,
 }
 
 impl From<UpArgs> for DevnetConfig {
     fn from(args: UpArgs) -> Self {
         Self {
             data_dir: args.data_dir,
-            l1_port: (args.l1_port != 0).then_some(args.l1_port),
             l1_chain_id: args.l1_chain_id,
             seconds_per_slot: args.seconds_per_slot,
+            validators: args.validators,
+            sidecars: usize::try_from(args.sidecars).unwrap_or(2),
+            validators_per_sidecar: args.validators_per_sidecar,
+            deadline_ms: args.deadline_ms,
+            faults: StartFaults {
+                builder_drops_constraint: args.builder_drops_constraint,
+            },
         }
     }
 }
@@ -60,5 +97,34 @@ async fn main() -> eyre::Result<()> {
         .init();
     match Cli::parse().command {
         Command::Up(args) => baton_devnet::run(args.into()).await,
+        Command::Demo(args) => {
+            let info = status::read_info(&args.data_dir)?;
+            let landed = demo::run_demo(&info).await?;
+            #[allow(clippy::print_stdout)]
+            {
+                print!("{}", demo::table(&landed));
+            }
+            Ok(())
+        }
+        Command::Status(args) => {
+            let info = status::read_info(&args.data_dir)?;
+            let report = status::status(&info).await?;
+            #[allow(clippy::print_stdout)]
+            {
+                print!("{report}");
+            }
+            Ok(())
+        }
+        Command::Down(args) => {
+            let stopped = baton_devnet::world::stop_recorded(
+                &args.data_dir.join("pids"),
+                Duration::from_secs(5),
+            );
+            #[allow(clippy::print_stdout)]
+            {
+                println!("stopped {stopped} devnet processes");
+            }
+            Ok(())
+        }
     }
 }

@@ -19,6 +19,10 @@ use crate::{
     },
 };
 
+/// Builds started to push a frozen payload out of ethereumjs's payload cache (it keeps
+/// two, oldest first out).
+pub const EVICTING_BUILDS: u64 = 3;
+
 /// Largest response read (a payload with blobs is a few MiB).
 const MAX_RESPONSE_BYTES: usize = 64 << 20;
 
@@ -243,16 +247,52 @@ impl EngineClient {
             .and_then(|t| t.strip_prefix("0x"))
             .and_then(|t| U256::from_str_radix(t, 16).ok())
             .ok_or_else(|| EngineError::Decode("blockValue: not a quantity".into()))?;
+        // V4 always carries the requests; ethereumjs leaves them out when it hands out a
+        // payload a second time (it froze at the first `getPayload`).
+        let requests = result
+            .get("executionRequests")
+            .ok_or(EngineError::StalePayload)?;
         Ok(BuiltPayload {
             payload: payload_from_json(field("executionPayload")?)?,
             block_value: value,
             blobs_bundle: blobs_bundle_from_json(field("blobsBundle")?)?,
-            execution_requests: requests_from_json(field("executionRequests")?)?,
+            execution_requests: requests_from_json(requests)?,
         })
     }
 
-    /// Builds a block on `parent`: `forkchoiceUpdated` with `attributes`, then `getPayload`.
+    /// Builds a block on `parent` from the pool as it is now: `forkchoiceUpdated` with
+    /// `attributes`, then `getPayload`.
+    ///
+    /// Execution clients key payload builds by their attributes. ethereumjs freezes a build
+    /// at its first `getPayload` and hands the same block out again, without its requests,
+    /// to anyone asking later with the same attributes (the sidecar's fallback, the devnet's
+    /// builder and its beacon service share one client). When that happens, this starts
+    /// [`EVICTING_BUILDS`] builds with later timestamps, which push the frozen one out of
+    /// the client's small cache, and builds once more.
     pub async fn build(
+        &self,
+        parent: B256,
+        attributes: &PayloadAttributes,
+    ) -> Result<BuiltPayload, EngineError> {
+        match self.build_once(parent, attributes).await {
+            Err(EngineError::StalePayload) => {
+                tracing::debug!(%parent, "frozen payload for these attributes; evicting it");
+                for k in 1..=EVICTING_BUILDS {
+                    let other = PayloadAttributes {
+                        timestamp: attributes.timestamp + k,
+                        ..attributes.clone()
+                    };
+                    if let Err(error) = self.forkchoice_updated(parent, Some(&other)).await {
+                        tracing::debug!(%error, "an evicting build did not start");
+                    }
+                }
+                self.build_once(parent, attributes).await
+            }
+            other => other,
+        }
+    }
+
+    async fn build_once(
         &self,
         parent: B256,
         attributes: &PayloadAttributes,

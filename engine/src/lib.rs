@@ -16,7 +16,8 @@ mod json;
 mod jwt;
 
 pub use client::{
-    BuiltPayload, EngineClient, PayloadAttributes, PayloadId, PayloadStatus, versioned_hashes,
+    BuiltPayload, EVICTING_BUILDS, EngineClient, PayloadAttributes, PayloadId, PayloadStatus,
+    versioned_hashes,
 };
 pub use json::{payload_from_json, payload_to_json, requests_from_json, requests_to_json};
 pub use jwt::{JwtError, JwtSecret};
@@ -51,6 +52,9 @@ pub enum EngineError {
     /// `forkchoiceUpdated` with attributes gave no payload id.
     #[error("engine_forkchoiceUpdatedV3 started no payload build")]
     NoPayloadId,
+    /// The client handed out a payload it had already handed out (no `executionRequests`).
+    #[error("the execution client answered a payload it had already handed out")]
+    StalePayload,
     /// The answer did not fit the spec.
     #[error("execution client sent a malformed answer: {0}")]
     Decode(String),

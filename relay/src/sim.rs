@@ -16,19 +16,16 @@ use baton_preconf::{
         SignedDelegation,
     },
     ssz::{
-        BeaconJson, BidTrace, BlindedBeaconBlockElectra, ExecutionPayload, ExecutionPayloadHeader,
+        BeaconJson, BidTarget, BlindedBeaconBlockElectra, ExecutionPayload, ExecutionPayloadHeader,
         ExecutionRequests, InclusionMultiProof, SignedBlindedBeaconBlockElectra,
-        SignedValidatorRegistration, SubmitBlockRequestElectra, Transaction, TransactionsTree,
-        ValidatorRegistrationV1, execution_block_hash, u256_from_alloy,
+        SignedValidatorRegistration, SubmitBlockRequestElectra, Transaction,
+        ValidatorRegistrationV1, execution_block_hash, prove_transactions, sign_submission,
     },
 };
-use serde_json::{Value, json};
+use serde_json::Value;
 use ssz_rs::List;
 
-use crate::{
-    beacon::{ChainInfo, PayloadAttributes},
-    service::pubkey_bytes,
-};
+use crate::beacon::{ChainInfo, PayloadAttributes};
 
 /// Gas limit of simulated blocks.
 pub const GAS_LIMIT: u64 = 30_000_000;
@@ -238,9 +235,14 @@ impl Built {
 
     /// The JSON body of `POST /constraints/v0/relay/blocks_with_proofs`.
     pub fn json_with_proofs(&self) -> Value {
-        let mut body = self.request.to_json();
-        body["proofs"] = json!(self.proofs);
-        body
+        match &self.proofs {
+            Some(proofs) => self.request.to_json_with_proofs(proofs),
+            None => {
+                let mut body = self.request.to_json();
+                body["proofs"] = Value::Null;
+                body
+            }
+        }
     }
 
     /// The SSZ body of `POST /relay/v1/builder/blocks`.
@@ -290,37 +292,28 @@ pub fn build(builder: &BlsSecretKey, info: &ChainInfo, spec: &BlockSpec) -> Buil
         execution_block_hash(&payload, attributes.parent_beacon_block_root, &requests)
             .unwrap_or_default()
             .0;
-    let message = BidTrace {
-        slot: attributes.proposal_slot.0,
-        parent_hash: payload.parent_hash,
-        block_hash: payload.block_hash,
-        builder_pubkey: pubkey_bytes(&builder.public_key()),
-        proposer_pubkey: pubkey_bytes(&spec.proposer),
-        proposer_fee_recipient: spec.fee_recipient.0.0,
-        gas_limit: payload.gas_limit,
-        gas_used: payload.gas_used,
-        value: u256_from_alloy(spec.value),
+    let target = BidTarget {
+        slot: attributes.proposal_slot,
+        proposer: spec.proposer,
+        proposer_fee_recipient: spec.fee_recipient,
+        value: spec.value,
     };
+    let request = sign_submission(
+        builder,
+        info.genesis_fork_version,
+        &target,
+        payload,
+        Default::default(),
+        requests,
+    )
+    .unwrap_or_else(|e| unreachable!("a simulated payload always hashes: {e}"));
     let proofs = (!spec.prove.is_empty()).then(|| {
-        let tree = TransactionsTree::new(&spec.txs).unwrap_or_else(|| unreachable!("few txs"));
-        let items: Vec<(B256, usize)> = spec
+        let hashes: Vec<B256> = spec
             .prove
             .iter()
-            .map(|&p| (keccak256(&spec.txs[p]), p))
+            .map(|&p| keccak256(&spec.txs[p]))
             .collect();
-        InclusionMultiProof::generate(&tree, &items).unwrap_or_else(|e| unreachable!("{e}"))
+        prove_transactions(&spec.txs, &hashes).unwrap_or_else(|e| unreachable!("{e}"))
     });
-    let signature = message
-        .sign(builder, info.genesis_fork_version)
-        .unwrap_or_default();
-    Built {
-        request: SubmitBlockRequestElectra {
-            message,
-            execution_payload: payload,
-            blobs_bundle: Default::default(),
-            execution_requests: requests,
-            signature,
-        },
-        proofs,
-    }
+    Built { request, proofs }
 }

@@ -34,6 +34,8 @@ pub struct EthereumJsOptions {
     /// Where the genesis, JWT secret, chain data and log go; `None` uses a fresh folder
     /// under the system temp dir that is removed on drop.
     pub data_dir: Option<PathBuf>,
+    /// Extra arguments, appended last (e.g. `--logLevel debug`).
+    pub extra_args: Vec<String>,
 }
 
 impl Default for EthereumJsOptions {
@@ -44,6 +46,7 @@ impl Default for EthereumJsOptions {
             genesis_time: now(),
             gas_limit: 30_000_000,
             data_dir: None,
+            extra_args: Vec::new(),
         }
     }
 }
@@ -202,7 +205,12 @@ impl EthereumJs {
             .args(["--isSingleNode", "--port"])
             .arg(p2p_port.to_string())
             .args(["--discV4", "false", "--discDns", "false", "--maxPeers", "0"])
-            .args(["--logFile", "false"]);
+            // `--logFile false` is taken as a file name in the working directory; keep the
+            // client's own log file in its folder, errors only (stdout has the rest).
+            .arg("--logFile")
+            .arg(dir.join("ethereumjs-errors.log"))
+            .args(["--logLevelFile", "error", "--logRotate", "false"])
+            .args(&options.extra_args);
         let log = dir.join("ethereumjs.log");
         let guard = spawn_and_wait_with_log(
             Tool::EthereumJs,

@@ -220,6 +220,11 @@ impl Anvil {
         self.port
     }
 
+    /// Its process id.
+    pub fn pid(&self) -> u32 {
+        self._guard.pid()
+    }
+
     /// The chain id anvil was started with.
     pub const fn chain_id(&self) -> u64 {
         self.chain_id
@@ -289,6 +294,11 @@ impl Redis {
             _guard: guard,
             port,
         })
+    }
+
+    /// Its process id.
+    pub fn pid(&self) -> u32 {
+        self._guard.pid()
     }
 
     /// The `redis://` URL.

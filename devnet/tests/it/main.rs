@@ -3,6 +3,10 @@
 // Test code: a panic is a test failure with its location, which is what we want.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod beacon_fixture;
+mod beacon_local;
+mod beacon_relay;
+
 use alloy::providers::{Provider, ProviderBuilder};
 use baton_devnet::{Devnet, DevnetConfig};
 

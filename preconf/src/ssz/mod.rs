@@ -12,6 +12,7 @@ mod builder;
 mod json;
 mod multiproof;
 mod payload;
+mod submission;
 mod transactions;
 
 pub use attributes::PayloadAttributes;
@@ -41,6 +42,7 @@ pub use payload::{
     SignedBlockContentsElectra, SubmitBlockRequestElectra, Transaction, Withdrawal,
     execution_block_hash, execution_header, requests_hash, u256_from_alloy, u256_to_alloy,
 };
+pub use submission::{BidTarget, ProveError, bid_trace, prove_transactions, sign_submission};
 pub use transactions::{
     MAX_TRANSACTIONS_PER_PAYLOAD, TRANSACTIONS_DEPTH, TransactionsTree, transaction_leaf,
     transactions_root,

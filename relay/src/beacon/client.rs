@@ -244,7 +244,7 @@ impl BeaconClient {
 
 /// Reads a response body of at most `limit` bytes, chunk by chunk (a larger one is an
 /// error before it is all in memory).
-pub(crate) async fn read_limited(
+pub async fn read_limited(
     mut response: reqwest::Response,
     limit: usize,
 ) -> Result<Vec<u8>, String> {
@@ -261,17 +261,37 @@ pub(crate) async fn read_limited(
     Ok(body)
 }
 
-/// Splits a `text/event-stream` into `(event, data)` pairs, with bounded buffering.
-#[derive(Debug, Default)]
-pub(crate) struct SseParser {
+/// Splits a `text/event-stream` into `(event, data)` pairs, with bounded buffering (the
+/// relay reads the beacon node's events with it, `baton-builder` the relay's constraints
+/// stream).
+#[derive(Debug)]
+pub struct SseParser {
     buffer: Vec<u8>,
     event: String,
     data: String,
+    limit: usize,
+}
+
+impl Default for SseParser {
+    fn default() -> Self {
+        Self::with_limit(MAX_EVENT_BYTES)
+    }
 }
 
 impl SseParser {
-    /// Feeds bytes; returns the events they complete.
-    pub(crate) fn push(&mut self, bytes: &[u8]) -> Result<Vec<(String, String)>, String> {
+    /// A parser refusing events (and lines) over `limit` bytes.
+    pub fn with_limit(limit: usize) -> Self {
+        Self {
+            buffer: Vec::new(),
+            event: String::new(),
+            data: String::new(),
+            limit,
+        }
+    }
+
+    /// Feeds bytes; returns the events they complete, or an error once an event or a
+    /// line passes the limit.
+    pub fn push(&mut self, bytes: &[u8]) -> Result<Vec<(String, String)>, String> {
         self.buffer.extend_from_slice(bytes);
         let mut out = Vec::new();
         while let Some(end) = self.buffer.iter().position(|b| *b == b'\n') {
@@ -299,12 +319,12 @@ impl SseParser {
                 }
                 self.data.push_str(value.trim_start());
             }
-            if self.data.len() > MAX_EVENT_BYTES {
-                return Err(format!("an event over {MAX_EVENT_BYTES} bytes"));
+            if self.data.len() > self.limit {
+                return Err(format!("an event over {} bytes", self.limit));
             }
         }
-        if self.buffer.len() > MAX_EVENT_BYTES {
-            return Err(format!("a line over {MAX_EVENT_BYTES} bytes"));
+        if self.buffer.len() > self.limit {
+            return Err(format!("a line over {} bytes", self.limit));
         }
         Ok(out)
     }

@@ -7,5 +7,5 @@ mod client;
 pub mod stub;
 
 pub use baton_preconf::ssz::PayloadAttributes;
-pub(crate) use client::read_limited;
-pub use client::{BeaconClient, BeaconError, ChainInfo, ProposerDuty};
+pub use client::read_limited;
+pub use client::{BeaconClient, BeaconError, ChainInfo, ProposerDuty, SseParser};

@@ -4,7 +4,7 @@
 
 use alloy::primitives::{Address, B256, U256};
 
-use super::{OperatorAccount, OperatorError, human_duration, revert_reason};
+use super::{OperatorAccount, OperatorError, human_duration};
 
 /// What an exit step did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,14 +66,11 @@ pub async fn opt_out(account: &OperatorAccount) -> Result<ExitReport, OperatorEr
             utc(ready)
         )));
     }
-    let pending = account
+    let request = account
         .registry()
         .requestOptOut()
-        .send()
-        .await
-        .map_err(|e| OperatorError::chain("sending requestOptOut", revert_reason(&e)))?;
-    let tx = *pending.tx_hash();
-    super::register::confirm(pending, "requestOptOut").await?;
+        .into_transaction_request();
+    let tx = account.send(request, "requestOptOut").await?;
     let (_, ready, _, _) = ready_at(account).await?;
     Ok(ExitReport {
         tx,
@@ -103,14 +100,8 @@ pub async fn withdraw(account: &OperatorAccount) -> Result<ExitReport, OperatorE
             "{disputes} dispute(s) are open against this operator; withdraw after they close"
         )));
     }
-    let pending = account
-        .registry()
-        .withdraw()
-        .send()
-        .await
-        .map_err(|e| OperatorError::chain("sending withdraw", revert_reason(&e)))?;
-    let tx = *pending.tx_hash();
-    super::register::confirm(pending, "withdraw").await?;
+    let request = account.registry().withdraw().into_transaction_request();
+    let tx = account.send(request, "withdraw").await?;
     Ok(ExitReport {
         tx,
         withdrawable_at: 0,

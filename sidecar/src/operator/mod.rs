@@ -96,6 +96,31 @@ impl OperatorAccount {
         Registry::new(self.registry, &self.provider)
     }
 
+    /// Sends `request` from the operator's account (gas and fees filled the way every
+    /// execution client accepts) and waits for it to succeed. A revert, at estimate or
+    /// on chain, is an error naming `what` and the Registry's custom error.
+    async fn send(
+        &self,
+        request: alloy::rpc::types::TransactionRequest,
+        what: &str,
+    ) -> Result<B256, OperatorError> {
+        use alloy::network::TransactionBuilder;
+        let receipt =
+            baton_contracts::send_transaction(&self.provider, request.with_from(self.operator))
+                .await
+                .map_err(|e| {
+                    OperatorError::chain(format!("sending {what}"), send_error_reason(&e))
+                })?;
+        let hash = receipt.transaction_hash;
+        if receipt.status() {
+            Ok(hash)
+        } else {
+            Err(OperatorError::Refused(format!(
+                "{what} ({hash}) reverted; run `status` to see what changed"
+            )))
+        }
+    }
+
     /// The operator's record and the Registry's parameters.
     async fn read(&self) -> Result<(IRegistry::Operator, RegistryParams), OperatorError> {
         let registry = self.registry();
@@ -170,6 +195,18 @@ fn withdrawable_at(op: &IRegistry::Operator, params: RegistryParams, now: u64) -
 /// The Registry's key for a validator: keccak256 of the 48-byte public key.
 pub fn pubkey_hash(key: &BlsPublicKey) -> B256 {
     key.keccak()
+}
+
+/// A send error, with a revert decoded with the Registry's custom errors.
+fn send_error_reason(e: &baton_contracts::SendError) -> String {
+    use alloy::sol_types::SolInterface;
+    if let baton_contracts::SendError::Rpc(rpc) = e
+        && let Some(data) = rpc.as_error_resp().and_then(|p| p.as_revert_data())
+        && let Ok(decoded) = Registry::RegistryErrors::abi_decode(&data)
+    {
+        return format!("{decoded:?}");
+    }
+    e.to_string()
 }
 
 /// A contract error decoded with the Registry's custom errors, for messages.

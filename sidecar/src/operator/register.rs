@@ -242,18 +242,12 @@ pub async fn register(
     let registry = account.registry();
     let total = plan.transactions();
     let mut hashes = Vec::with_capacity(total);
-    let send = |what: &str, e: alloy::contract::Error| {
-        OperatorError::chain(format!("sending {what}"), revert_reason(&e))
-    };
     if let Some(amount) = plan.new_operator_collateral {
-        let pending = registry
+        let request = registry
             .registerOperator(plan.committer)
             .value(amount)
-            .send()
-            .await
-            .map_err(|e| send("registerOperator", e))?;
-        let hash = *pending.tx_hash();
-        confirm(pending, "registerOperator").await?;
+            .into_transaction_request();
+        let hash = account.send(request, "registerOperator").await?;
         hashes.push(hash);
         progress(hashes.len(), total, hash);
     }
@@ -263,33 +257,12 @@ pub async fn register(
             records.extend_from_slice(&key.0);
             records.extend_from_slice(&pop.0);
         }
-        let pending = registry
+        let request = registry
             .registerValidators(Bytes::from(records))
-            .send()
-            .await
-            .map_err(|e| send("registerValidators", e))?;
-        let hash = *pending.tx_hash();
-        confirm(pending, "registerValidators").await?;
+            .into_transaction_request();
+        let hash = account.send(request, "registerValidators").await?;
         hashes.push(hash);
         progress(hashes.len(), total, hash);
     }
     Ok(hashes)
-}
-
-pub(super) async fn confirm(
-    pending: alloy::providers::PendingTransactionBuilder<alloy::network::Ethereum>,
-    what: &str,
-) -> Result<(), OperatorError> {
-    let hash = *pending.tx_hash();
-    let receipt = pending
-        .get_receipt()
-        .await
-        .map_err(|e| OperatorError::chain(format!("waiting for {what} ({hash})"), e))?;
-    if receipt.status() {
-        Ok(())
-    } else {
-        Err(OperatorError::Refused(format!(
-            "{what} ({hash}) reverted; run `status` to see what changed"
-        )))
-    }
 }

@@ -35,6 +35,13 @@ struct Genesis {
     genesis_time: u64,
     #[serde(default)]
     genesis_fork_version: Option<alloy_primitives::FixedBytes<4>>,
+    #[serde(default)]
+    genesis_validators_root: Option<alloy_primitives::B256>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Fork {
+    current_version: alloy_primitives::FixedBytes<4>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -90,6 +97,27 @@ impl BeaconClient {
             genesis.genesis_time,
             genesis.genesis_fork_version.map(|v| v.0),
         ))
+    }
+
+    /// Fills `chain`'s genesis time, genesis fork version, genesis validators root and
+    /// current fork version (the domains of builder-API, constraints and proposer
+    /// signatures) from the beacon node; what it does not say keeps `chain`'s value.
+    pub async fn chain_facts(&self, chain: &mut ChainSpec) -> Result<(), BeaconError> {
+        let genesis = self.get::<Genesis>("/eth/v1/beacon/genesis").await?;
+        chain.genesis_time = genesis.genesis_time;
+        if let Some(version) = genesis.genesis_fork_version {
+            chain.genesis_fork_version = version.0;
+        }
+        if let Some(root) = genesis.genesis_validators_root {
+            chain.genesis_validators_root = root;
+        }
+        match self.get::<Fork>("/eth/v1/beacon/states/head/fork").await {
+            Ok(fork) => chain.current_fork_version = fork.current_version.0,
+            Err(error) => {
+                tracing::warn!(%error, "no fork from the beacon node; proposer signatures are checked with the configured fork version");
+            }
+        }
+        Ok(())
     }
 
     /// Beacon genesis time.

@@ -1,13 +1,18 @@
 //! The sidecar's configuration, built by the binary from flags, `BATON_*` variables and a
 //! TOML file. Secrets redact themselves in `Debug`.
 
-use std::{fmt, net::SocketAddr, path::PathBuf};
+use std::{fmt, net::SocketAddr, path::PathBuf, sync::Arc};
 
 use alloy_primitives::{Address, U256};
 use alloy_signer_local::PrivateKeySigner;
-use baton_preconf::{BlsPublicKey, RollupId};
+use baton_preconf::{BlsPublicKey, BlsSecretKey, RollupId};
 
-use crate::{journal::RedisOptions, keys::DelegateKey, ledger::Limits};
+use crate::{
+    journal::RedisOptions,
+    keys::DelegateKey,
+    ledger::Limits,
+    pbs::{RelayEndpoint, Timing},
+};
 
 /// The committer key; never printed.
 #[derive(Clone)]
@@ -17,6 +22,36 @@ impl fmt::Debug for CommitterKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "CommitterKey(<redacted>, address {})", self.0.address())
     }
+}
+
+/// Validator secret keys (they sign delegations); never printed.
+#[derive(Clone, Default)]
+pub struct ValidatorKeys(pub Arc<Vec<BlsSecretKey>>);
+
+impl fmt::Debug for ValidatorKeys {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ValidatorKeys({} keys, <redacted>)", self.0.len())
+    }
+}
+
+/// Block production (steps ④ and ⑥): sealing, constraints, the builder API and the
+/// fallback block.
+#[derive(Debug, Clone)]
+pub struct BuilderConfig {
+    /// Where the builder API (the beacon node's builder URL) listens.
+    pub addr: SocketAddr,
+    /// The relays, each with the key it signs bids with.
+    pub relays: Vec<RelayEndpoint>,
+    /// getHeader timings.
+    pub timing: Timing,
+    /// The execution client's Engine API, for the fallback block.
+    pub engine_url: Option<String>,
+    /// The Engine API's JWT secret file (hex).
+    pub jwt_secret: Option<PathBuf>,
+    /// Priority fee of batch transactions (wei per gas).
+    pub batch_tip_wei: u128,
+    /// Validator keys whose delegations are published (may be empty).
+    pub validator_keys: ValidatorKeys,
 }
 
 /// Where the sidecar learns which rollups it sequences.
@@ -86,6 +121,8 @@ pub struct Config {
     pub rate_per_ip: (u32, u32),
     /// Promise requests per second (average, burst) from one wallet; 0 disables.
     pub rate_per_wallet: (u32, u32),
+    /// Block production; `None`: slots are not sealed and no builder API is served.
+    pub builder: Option<BuilderConfig>,
 }
 
 #[cfg(test)]
@@ -93,6 +130,13 @@ mod tests {
     use alloy_primitives::B256;
 
     use super::*;
+
+    #[test]
+    fn validator_keys_never_print() {
+        let key = BlsSecretKey::from_ikm(&[9; 32]).unwrap();
+        let text = format!("{:?}", ValidatorKeys(Arc::new(vec![key])));
+        assert_eq!(text, "ValidatorKeys(1 keys, <redacted>)");
+    }
 
     #[test]
     fn the_committer_key_never_prints() {

@@ -10,13 +10,14 @@
 //! | [`journal`] | ③ the crash-safe record of every promise, durable before signing |
 //! | [`service`] | ①–③ request → checks → reservation → journal → signature |
 //! | [`operator`] | ④, ⑧ the operator's commands: Registry opt-in and exit, status, delegations |
+//! | [`pbs`] | ④ delegations kept published, sealing (batch transactions, constraints) at each slot's deadline; ⑥ the builder API for the beacon node: relay bids checked against our promises, the fallback block through the Engine API |
 //! | [`keys`] | ③–④ the committer's ECDSA key and the delegate's BLS key, from keystores |
 //! | [`beacon`], [`head_events`], [`rollups`], [`run`], [`config`] | ② proposer duties and head events from the beacon API; rollups from the `RollupInbox`; wiring and shutdown |
 //!
 //! Built so far: L1 inclusion promises against live execution state, rollup sequencing
 //! promises (cross-rollup bundles all or nothing), the journal with group commit and
-//! torn-tail recovery or shared in Redis under a signing lease, keystores, and the
-//! JSON-RPC surface. Still to come (see the README status table): steps ④ and ⑥.
+//! torn-tail recovery or shared in Redis under a signing lease, keystores, the JSON-RPC
+//! surface, and block production (steps ④ and ⑥, [`pbs`], with `--builder.addr`).
 
 pub mod beacon;
 pub mod cli;
@@ -30,6 +31,7 @@ pub mod ledger;
 pub mod lookahead;
 pub(crate) mod metrics;
 pub mod operator;
+pub mod pbs;
 pub mod pricing;
 pub mod rate_limit;
 pub mod rollups;

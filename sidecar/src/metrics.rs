@@ -99,6 +99,145 @@ pub(crate) fn record_journal_sync(records: usize, elapsed: Duration) {
     JOURNAL_SYNC_SECONDS.observe(elapsed);
 }
 
+/// Longest histogram bound of the block-production timings (getHeader, fallback builds).
+static PBS_BUCKETS: [f64; 12] = [
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 0.95, 2.0,
+];
+
+static SLOTS_SEALED: AtomicU64 = AtomicU64::new(0);
+static CONSTRAINTS_ACCEPTED: AtomicU64 = AtomicU64::new(0);
+static CONSTRAINTS_FAILED: AtomicU64 = AtomicU64::new(0);
+static BIDS_REJECTED: [AtomicU64; 3] = [const { AtomicU64::new(0) }; 3];
+static FALLBACKS_USED: AtomicU64 = AtomicU64::new(0);
+static PROMISE_ALARMS: AtomicU64 = AtomicU64::new(0);
+static GET_HEADER_SECONDS: Histogram = Histogram::new(&PBS_BUCKETS);
+static GET_HEADER_DECISION_SECONDS: Histogram = Histogram::new(&PBS_BUCKETS);
+static FALLBACK_BUILD_SECONDS: Histogram = Histogram::new(&PBS_BUCKETS);
+/// Bids received per relay label (`scheme://host:port` of a configured relay: a closed set).
+static BIDS_BY_RELAY: std::sync::Mutex<std::collections::BTreeMap<String, u64>> =
+    std::sync::Mutex::new(std::collections::BTreeMap::new());
+
+pub(crate) fn record_slot_sealed() {
+    SLOTS_SEALED.fetch_add(1, Ordering::Relaxed);
+}
+
+pub(crate) fn record_constraints_sent(accepted: bool) {
+    if accepted {
+        CONSTRAINTS_ACCEPTED.fetch_add(1, Ordering::Relaxed);
+    } else {
+        CONSTRAINTS_FAILED.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+pub(crate) fn record_bid_received(relay: &str) {
+    if let Ok(mut bids) = BIDS_BY_RELAY.lock() {
+        *bids.entry(relay.to_owned()).or_default() += 1;
+    }
+}
+
+pub(crate) fn record_bid_rejected(reason: crate::pbs::BidRejection) {
+    if let Some(i) = crate::pbs::BidRejection::ALL
+        .iter()
+        .position(|r| *r == reason)
+    {
+        BIDS_REJECTED[i].fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+pub(crate) fn record_fallback_used() {
+    FALLBACKS_USED.fetch_add(1, Ordering::Relaxed);
+}
+
+pub(crate) fn record_promise_alarm() {
+    PROMISE_ALARMS.fetch_add(1, Ordering::Relaxed);
+}
+
+/// A `getHeader` answered after `total`; the choice (after the relays answered, or timed
+/// out) took `decision`.
+pub(crate) fn record_get_header(total: Duration, decision: Duration) {
+    GET_HEADER_SECONDS.observe(total);
+    GET_HEADER_DECISION_SECONDS.observe(decision);
+}
+
+pub(crate) fn record_fallback_build(elapsed: Duration) {
+    FALLBACK_BUILD_SECONDS.observe(elapsed);
+}
+
+fn render_pbs(out: &mut String) {
+    let counter = |out: &mut String, name: &str, help: &str, value: u64| {
+        let _ = writeln!(
+            out,
+            "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}"
+        );
+    };
+    counter(
+        out,
+        "baton_sidecar_slots_sealed_total",
+        "Slots sealed at their deadline (batches and constraints journaled).",
+        SLOTS_SEALED.load(Ordering::Relaxed),
+    );
+    let _ = writeln!(
+        out,
+        "# HELP baton_sidecar_constraints_sent_total Constraints deliveries to relays, by outcome.\n# TYPE baton_sidecar_constraints_sent_total counter\nbaton_sidecar_constraints_sent_total{{outcome=\"accepted\"}} {}\nbaton_sidecar_constraints_sent_total{{outcome=\"failed\"}} {}",
+        CONSTRAINTS_ACCEPTED.load(Ordering::Relaxed),
+        CONSTRAINTS_FAILED.load(Ordering::Relaxed)
+    );
+    let _ = writeln!(
+        out,
+        "# HELP baton_sidecar_bids_received_total Bids relays answered to header_with_proofs, by relay.\n# TYPE baton_sidecar_bids_received_total counter"
+    );
+    if let Ok(bids) = BIDS_BY_RELAY.lock() {
+        for (relay, count) in bids.iter() {
+            let _ = writeln!(
+                out,
+                "baton_sidecar_bids_received_total{{relay=\"{relay}\"}} {count}"
+            );
+        }
+    }
+    let _ = writeln!(
+        out,
+        "# HELP baton_sidecar_bids_rejected_total Relay bids refused, by reason.\n# TYPE baton_sidecar_bids_rejected_total counter"
+    );
+    for (i, reason) in crate::pbs::BidRejection::ALL.iter().enumerate() {
+        let _ = writeln!(
+            out,
+            "baton_sidecar_bids_rejected_total{{reason=\"{}\"}} {}",
+            reason.label(),
+            BIDS_REJECTED[i].load(Ordering::Relaxed)
+        );
+    }
+    counter(
+        out,
+        "baton_sidecar_fallbacks_used_total",
+        "getHeader answers served from the local fallback block.",
+        FALLBACKS_USED.load(Ordering::Relaxed),
+    );
+    counter(
+        out,
+        "baton_sidecar_promise_alarms_total",
+        "Promised transactions or batches that could not be sealed, constrained or included (see the log for why).",
+        PROMISE_ALARMS.load(Ordering::Relaxed),
+    );
+    GET_HEADER_SECONDS.render(
+        out,
+        "baton_sidecar_get_header_duration_seconds",
+        "Time to answer the beacon node's getHeader, in seconds.",
+        "",
+    );
+    GET_HEADER_DECISION_SECONDS.render(
+        out,
+        "baton_sidecar_get_header_decision_seconds",
+        "Time from the relays' answers (or timeout) to the getHeader answer, in seconds.",
+        "",
+    );
+    FALLBACK_BUILD_SECONDS.render(
+        out,
+        "baton_sidecar_fallback_build_duration_seconds",
+        "Time to build and check a fallback block through the Engine API, in seconds.",
+        "",
+    );
+}
+
 /// The Prometheus text exposition of every sidecar metric.
 pub fn render() -> String {
     let mut out = String::with_capacity(4096);
@@ -154,6 +293,7 @@ pub fn render() -> String {
         "# HELP baton_sidecar_journal_records_total Records made durable by the journal.\n# TYPE baton_sidecar_journal_records_total counter\nbaton_sidecar_journal_records_total {}",
         JOURNAL_BATCH_RECORDS.load(Ordering::Relaxed)
     );
+    render_pbs(&mut out);
     out
 }
 
@@ -175,5 +315,33 @@ mod tests {
             text.contains("baton_sidecar_rejections_by_code_total{code=\"1202\"}"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn block_production_metrics_are_rendered() {
+        record_bid_received("http://127.0.0.1:1");
+        record_bid_rejected(crate::pbs::BidRejection::MissingConstraint);
+        record_get_header(Duration::from_millis(3), Duration::from_micros(40));
+        let text = render();
+        assert!(
+            text.contains("baton_sidecar_bids_received_total{relay=\"http://127.0.0.1:1\"}"),
+            "{text}"
+        );
+        for reason in crate::pbs::BidRejection::ALL {
+            assert!(
+                text.contains(&format!("reason=\"{}\"", reason.label())),
+                "{text}"
+            );
+        }
+        for name in [
+            "baton_sidecar_fallbacks_used_total",
+            "baton_sidecar_promise_alarms_total",
+            "baton_sidecar_slots_sealed_total",
+            "baton_sidecar_get_header_duration_seconds_bucket",
+            "baton_sidecar_get_header_decision_seconds_count",
+            "baton_sidecar_fallback_build_duration_seconds_sum",
+        ] {
+            assert!(text.contains(name), "{name} missing");
+        }
     }
 }

@@ -8,13 +8,14 @@ use baton_preconf::{BatonDomain, ChainSpec};
 use crate::{
     beacon::{BeaconClient, BeaconError, follow_duties},
     config::JournalBackend,
-    config::{Config, RollupSource},
+    config::{BuilderConfig, Config, RollupSource},
     execution::{ExecError, ExecutionState, follow_head},
     head_events::follow_head_events,
-    journal::{FileJournal, Journal, JournalError, RedisJournal},
+    journal::{FileJournal, Journal, JournalError, Record, RedisJournal, SealRecord},
     l2::L2Client,
     ledger::Ledger,
     lookahead::{Duties, SlotClock, SystemClock},
+    pbs::{EngineBuilder, PayloadBuilder, Pbs, PbsParts, RpcPool, TxPool},
     rollups::{InboxError, registered_rollups},
     rpc::{RpcError, serve},
     service::{Parts, Service, ServiceConfig},
@@ -38,6 +39,9 @@ pub enum RunError {
     /// The journal replayed, but a promise could not be restored.
     #[error("restoring promises from the journal failed: {0}")]
     Restore(RpcError),
+    /// Block production is misconfigured (the Engine API's JWT secret).
+    #[error("block production: {0}")]
+    Builder(String),
     /// Binding or serving the RPC address failed.
     #[error("serving JSON-RPC on {addr}: {source}")]
     Serve {
@@ -55,8 +59,8 @@ pub async fn run(
 ) -> Result<(), RunError> {
     let mut shutdown = Box::pin(shutdown);
     let beacon = BeaconClient::new(&config.beacon_url);
-    let genesis_time = beacon.genesis_time().await?;
-    let mut chain = ChainSpec::devnet(config.chain_id, genesis_time);
+    let mut chain = ChainSpec::devnet(config.chain_id, 0);
+    beacon.chain_facts(&mut chain).await?;
     chain.seconds_per_slot = config.seconds_per_slot;
     chain.slots_per_epoch = config.slots_per_epoch;
     let domain = BatonDomain {
@@ -82,15 +86,15 @@ pub async fn run(
     if let Err(e) = execution.refresh().await {
         tracing::warn!(error = %e, url = %config.l1_rpc, "no L1 head yet; inclusion promises wait for one");
     }
-    let (journal, entries): (Journal, _) = match &config.journal {
+    let (journal, records): (Journal, _) = match &config.journal {
         JournalBackend::File => {
-            let (j, entries) = FileJournal::open(&config.data_dir)?;
-            (j.into(), entries)
+            let (j, records) = FileJournal::open_all(&config.data_dir)?;
+            (j.into(), records)
         }
         // A standby waits here until the signing lease is free (or until shutdown).
         JournalBackend::Redis(options) => {
             let opened = tokio::select! {
-                opened = RedisJournal::open(options) => opened?,
+                opened = RedisJournal::open_all(options) => opened?,
                 () = &mut shutdown => {
                     tracing::info!("stopped while standing by");
                     return Ok(());
@@ -99,6 +103,7 @@ pub async fn run(
             (opened.0.into(), opened.1)
         }
     };
+    let (entries, seals) = Record::split(records);
     let duties = Arc::new(Duties::default());
     let clock: Arc<dyn SlotClock> = Arc::new(SystemClock);
     let service_config = ServiceConfig {
@@ -137,6 +142,30 @@ pub async fn run(
         service.on_head(head);
     }
 
+    let block_production = match &config.builder {
+        Some(builder) => Some(
+            start_block_production(
+                &config,
+                builder,
+                BlockProductionParts {
+                    service: service.clone(),
+                    execution: execution.clone(),
+                    duties: duties.clone(),
+                    clock: clock.clone(),
+                    chain: chain.clone(),
+                    seals,
+                },
+            )
+            .await?,
+        ),
+        None => {
+            tracing::warn!(
+                "no --builder.addr: slots are not sealed, no constraints are sent and no builder API is served"
+            );
+            None
+        }
+    };
+
     let ours: HashSet<_> = config.validators.iter().copied().collect();
     let follower = tokio::spawn(follow_duties(beacon, chain, ours, duties, clock));
     let wake = Arc::new(tokio::sync::Notify::new());
@@ -162,6 +191,10 @@ pub async fn run(
     follower.abort();
     head_follower.abort();
     head_events.abort();
+    if let Some((pbs, server)) = block_production {
+        server.abort();
+        drop(pbs);
+    }
     if let Journal::Redis(shared) = &journal
         && let Err(error) = shared.release().await
     {
@@ -169,4 +202,74 @@ pub async fn run(
     }
     tracing::info!("sidecar stopped");
     result
+}
+
+/// What block production shares with the promise service.
+struct BlockProductionParts {
+    service: Arc<Service>,
+    execution: Arc<ExecutionState>,
+    duties: Arc<Duties>,
+    clock: Arc<dyn SlotClock>,
+    chain: ChainSpec,
+    seals: Vec<SealRecord>,
+}
+
+/// Starts sealing, delegations and the fallback, and serves the builder API.
+async fn start_block_production(
+    config: &Config,
+    builder: &BuilderConfig,
+    parts: BlockProductionParts,
+) -> Result<(Pbs, tokio::task::JoinHandle<()>), RunError> {
+    let delegate = config
+        .delegate
+        .clone()
+        .ok_or_else(|| RunError::Builder("the delegate key is required".to_owned()))?;
+    let payload_builder: Option<Arc<dyn PayloadBuilder>> =
+        match (&builder.engine_url, &builder.jwt_secret) {
+            (Some(url), Some(path)) => {
+                let jwt = baton_engine::JwtSecret::read(path).map_err(|e| {
+                    RunError::Builder(format!("reading the JWT secret {}: {e}", path.display()))
+                })?;
+                Some(Arc::new(EngineBuilder::new(
+                    baton_engine::EngineClient::new(url, jwt),
+                )))
+            }
+            _ => None,
+        };
+    let inbox = match &config.rollups {
+        RollupSource::Inbox(address) => Some(*address),
+        RollupSource::Fixed(_) => None,
+    };
+    let pool: Arc<dyn TxPool> = Arc::new(RpcPool::new(&config.l1_rpc));
+    let pbs = Pbs::start(PbsParts {
+        service: parts.service,
+        execution: parts.execution,
+        duties: parts.duties,
+        clock: parts.clock,
+        chain: parts.chain,
+        deadline_ms: config.deadline_ms,
+        committer: config.committer.0.clone(),
+        delegate,
+        validator_keys: builder.validator_keys.0.clone(),
+        inbox,
+        batch_tip_wei: builder.batch_tip_wei,
+        relays: builder.relays.clone(),
+        timing: builder.timing,
+        beacon_url: config.beacon_url.clone(),
+        pool: Some(pool),
+        builder: payload_builder,
+        replayed: parts.seals,
+    });
+    let addr = builder.addr;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|source| RunError::Serve { addr, source })?;
+    tracing::info!(%addr, relays = builder.relays.len(), fallback = builder.engine_url.is_some(), "serving the builder API");
+    let producer = pbs.producer.clone();
+    let server = tokio::spawn(async move {
+        if let Err(error) = crate::pbs::serve(listener, producer, std::future::pending()).await {
+            tracing::error!(%error, "the builder API stopped");
+        }
+    });
+    Ok((pbs, server))
 }

@@ -6,6 +6,7 @@
 //! header's `transactions_root`. Every container also has its beacon-API JSON form
 //! ([`BeaconJson`]), and a payload its execution block hash ([`execution_block_hash`]).
 
+mod attributes;
 mod beacon;
 mod builder;
 mod json;
@@ -14,6 +15,7 @@ mod payload;
 mod submission;
 mod transactions;
 
+pub use attributes::PayloadAttributes;
 pub use beacon::{
     AttestationData, AttestationElectra, AttesterSlashingElectra, BeaconBlockHeader,
     BlindedBeaconBlockBodyElectra, BlindedBeaconBlockElectra, BlsToExecutionChange, Checkpoint,

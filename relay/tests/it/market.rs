@@ -73,6 +73,7 @@ async fn start_sidecar(
         base_tip_wei: 1_000_000_000,
         rate_per_ip: (0, 0),
         rate_per_wallet: (0, 0),
+        builder: None,
     };
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(baton_sidecar::run::run(config, async {

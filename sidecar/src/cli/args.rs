@@ -1,7 +1,7 @@
 //! `baton-sidecar run`'s settings: flags, `BATON_*` variables and a TOML file, merged in
 //! that order of precedence, then checked into a [`Config`].
 
-use std::{fs, net::SocketAddr, path::PathBuf, time::Duration};
+use std::{fs, net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
 
 use alloy_primitives::{Address, U256};
 use baton_preconf::{BlsPublicKey, RollupId};
@@ -9,10 +9,11 @@ use eyre::{WrapErr, bail, eyre};
 use serde::Deserialize;
 
 use crate::{
-    config::{CommitterKey, Config, JournalBackend, RollupSource},
+    config::{BuilderConfig, CommitterKey, Config, JournalBackend, RollupSource, ValidatorKeys},
     journal::RedisOptions,
     keys::{self, DelegateKey},
     ledger::Limits,
+    pbs::{RelayEndpoint, Timing},
 };
 
 /// Flags of `run`. Each also reads a `BATON_*` variable; anything unset falls back to the
@@ -149,7 +150,8 @@ pub(crate) struct RunArgs {
     #[arg(long = "operator.password-file", env = "BATON_OPERATOR_PASSWORD_FILE")]
     pub(crate) operator_password_file: Option<PathBuf>,
     /// EIP-2335 validator keystores: files, or folders whose `*.json` files are keystores,
-    /// comma-separated (operator commands).
+    /// comma-separated (operator commands; with `--builder.addr`, `run` keeps their
+    /// delegations published and serves their slots).
     #[arg(
         long = "validator.keystores",
         env = "BATON_VALIDATOR_KEYSTORES",
@@ -162,9 +164,38 @@ pub(crate) struct RunArgs {
         env = "BATON_VALIDATOR_PASSWORD_FILE"
     )]
     pub(crate) validator_password_file: Option<PathBuf>,
-    /// Relay URLs for delegations and constraints, comma-separated.
+    /// Relays, comma-separated, as `0x<relay BLS public key>@http://host:port` (the key
+    /// checks their bids; `delegate` also takes bare URLs) [default: none].
     #[arg(long, env = "BATON_RELAYS", value_delimiter = ',')]
     pub(crate) relays: Option<Vec<String>>,
+    /// Serve the builder API (the beacon node's builder URL) here, seal our slots at their
+    /// deadline and send constraints to the relays [default: off]. Needs the delegate key.
+    #[arg(long = "builder.addr", env = "BATON_BUILDER_ADDR")]
+    pub(crate) builder_addr: Option<SocketAddr>,
+    /// How long each relay gets to answer header_with_proofs, in ms [default: 600].
+    #[arg(
+        long = "builder.relay-timeout-ms",
+        env = "BATON_BUILDER_RELAY_TIMEOUT_MS"
+    )]
+    pub(crate) builder_relay_timeout_ms: Option<u64>,
+    /// The whole getHeader answer, fallback included, in ms [default: 900].
+    #[arg(long = "builder.budget-ms", env = "BATON_BUILDER_BUDGET_MS")]
+    pub(crate) builder_budget_ms: Option<u64>,
+    /// How long a relay gets to deliver a signed block's payload, in ms [default: 2000].
+    #[arg(
+        long = "builder.payload-timeout-ms",
+        env = "BATON_BUILDER_PAYLOAD_TIMEOUT_MS"
+    )]
+    pub(crate) builder_payload_timeout_ms: Option<u64>,
+    /// Priority fee of rollup batch transactions, wei per gas [default: 1000000000].
+    #[arg(long = "builder.batch-tip-wei", env = "BATON_BUILDER_BATCH_TIP_WEI")]
+    pub(crate) builder_batch_tip_wei: Option<u128>,
+    /// The execution client's Engine API, for the fallback block [default: no fallback].
+    #[arg(long = "l1.engine-url", env = "BATON_L1_ENGINE_URL")]
+    pub(crate) l1_engine_url: Option<String>,
+    /// File with the Engine API's JWT secret (hex).
+    #[arg(long = "l1.jwt-secret", env = "BATON_L1_JWT_SECRET")]
+    pub(crate) l1_jwt_secret: Option<PathBuf>,
     /// Calls per second from one client IP, 0 for no limit [default: 2000].
     #[arg(long = "rate-limit.per-ip", env = "BATON_RATE_LIMIT_PER_IP")]
     pub(crate) rate_limit_per_ip: Option<u32>,
@@ -262,7 +293,14 @@ impl RunArgs {
                 operator_password_file,
                 validator_keystores,
                 validator_password_file,
-                relays
+                relays,
+                builder_addr,
+                builder_relay_timeout_ms,
+                builder_budget_ms,
+                builder_payload_timeout_ms,
+                builder_batch_tip_wei,
+                l1_engine_url,
+                l1_jwt_secret
             );
         }
         Ok(cli)
@@ -313,16 +351,88 @@ impl RunArgs {
     }
 }
 
+impl RunArgs {
+    /// Block production, if `--builder.addr` is given: checks the delegate key, the
+    /// relays' keys and the Engine API settings, and decrypts the validator keystores.
+    fn builder(&self, delegate: Option<&DelegateKey>) -> eyre::Result<Option<BuilderConfig>> {
+        let Some(addr) = self.builder_addr else {
+            return Ok(None);
+        };
+        if delegate.is_none() {
+            bail!(
+                "--builder.addr needs the delegate key (--delegate.keystore, --delegate.password-file): it signs constraints and the fallback bid"
+            );
+        }
+        let relays = self
+            .relays
+            .iter()
+            .flatten()
+            .map(|r| {
+                let endpoint: RelayEndpoint = r.parse().map_err(|e: String| eyre!(e))?;
+                if endpoint.pubkey.is_none() {
+                    bail!("relay {endpoint} needs its BLS key to check its bids: write it 0x<pubkey>@{endpoint}");
+                }
+                Ok(endpoint)
+            })
+            .collect::<eyre::Result<Vec<_>>>()?;
+        if self.l1_engine_url.is_some() != self.l1_jwt_secret.is_some() {
+            bail!("--l1.engine-url and --l1.jwt-secret go together");
+        }
+        let validator_keys = if self
+            .validator_keystores
+            .as_ref()
+            .is_some_and(|k| !k.is_empty())
+        {
+            if self.validator_password_file.is_none() {
+                bail!("--validator.keystores needs --validator.password-file when running");
+            }
+            super::operator::validator_keys(self)?
+        } else {
+            Vec::new()
+        };
+        let relay_timeout = Duration::from_millis(self.builder_relay_timeout_ms.unwrap_or(600));
+        let budget = Duration::from_millis(self.builder_budget_ms.unwrap_or(900));
+        if relay_timeout >= budget {
+            bail!("--builder.relay-timeout-ms must be below --builder.budget-ms");
+        }
+        Ok(Some(BuilderConfig {
+            addr,
+            relays,
+            timing: Timing {
+                relay_timeout,
+                budget,
+                payload_timeout: Duration::from_millis(
+                    self.builder_payload_timeout_ms.unwrap_or(2_000),
+                ),
+            },
+            engine_url: self.l1_engine_url.clone(),
+            jwt_secret: self.l1_jwt_secret.clone(),
+            batch_tip_wei: self.builder_batch_tip_wei.unwrap_or(1_000_000_000),
+            validator_keys: ValidatorKeys(Arc::new(validator_keys)),
+        }))
+    }
+}
+
 impl TryFrom<RunArgs> for Config {
     type Error = eyre::Report;
 
     fn try_from(cli: RunArgs) -> eyre::Result<Self> {
         let committer = cli.committer()?;
         let delegate = cli.delegate()?;
+        let builder = cli.builder(delegate.as_ref())?;
         let l1_rpc = cli.l1_rpc();
-        let validators = cli.validator_pubkeys.unwrap_or_default();
+        let mut validators = cli.validator_pubkeys.clone().unwrap_or_default();
+        if let Some(builder) = &builder {
+            for key in builder.validator_keys.0.iter() {
+                if !validators.contains(&key.public_key()) {
+                    validators.push(key.public_key());
+                }
+            }
+        }
         if validators.is_empty() {
-            bail!("--validator.pubkeys (BATON_VALIDATOR_PUBKEYS) must name at least one validator");
+            bail!(
+                "--validator.pubkeys (BATON_VALIDATOR_PUBKEYS) must name at least one validator (or, with --builder.addr, --validator.keystores)"
+            );
         }
         let seconds_per_slot = cli.chain_seconds_per_slot.unwrap_or(2);
         let slots_per_epoch = cli.chain_slots_per_epoch.unwrap_or(8);
@@ -409,6 +519,136 @@ impl TryFrom<RunArgs> for Config {
                 let r = cli.rate_limit_per_wallet.unwrap_or(100);
                 (r, r)
             },
+            builder,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Debug, Parser)]
+    struct Flags {
+        #[command(flatten)]
+        run: RunArgs,
+    }
+
+    /// A committer hex key file, the EIP-2335 test keystore as delegate, and `extra`.
+    fn config(extra: &[&str]) -> eyre::Result<Config> {
+        let dir = std::env::temp_dir().join(format!("baton-cli-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        let key = dir.join("committer.key");
+        fs::write(&key, "44".repeat(32)).unwrap();
+        let password = dir.join("delegate.pass");
+        fs::write(&password, "𝔱𝔢𝔰𝔱𝔭𝔞𝔰𝔰𝔴𝔬𝔯𝔡🔑").unwrap();
+        let keystore = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/keystores/eip2335-pbkdf2.json"
+        );
+        let validator = format!(
+            "{}",
+            baton_preconf::BlsSecretKey::from_ikm(&[1; 32])
+                .unwrap()
+                .public_key()
+        );
+        let mut args = vec![
+            "run".to_owned(),
+            "--slasher".to_owned(),
+            format!("{}", Address::repeat_byte(0x5a)),
+            "--committer.key-file".to_owned(),
+            key.display().to_string(),
+            "--validator.pubkeys".to_owned(),
+            validator,
+        ];
+        if !extra.contains(&"--no-delegate") {
+            args.extend([
+                "--delegate.keystore".to_owned(),
+                keystore.to_owned(),
+                "--delegate.password-file".to_owned(),
+                password.display().to_string(),
+            ]);
+        }
+        args.extend(
+            extra
+                .iter()
+                .filter(|a| **a != "--no-delegate")
+                .map(|a| (*a).to_owned()),
+        );
+        Config::try_from(Flags::try_parse_from(args)?.run)
+    }
+
+    #[test]
+    fn block_production_is_off_unless_its_address_is_given() {
+        assert!(config(&[]).unwrap().builder.is_none());
+    }
+
+    #[test]
+    fn block_production_flags_are_checked() {
+        let err = |extra: &[&str]| config(extra).unwrap_err().to_string();
+        assert!(err(&["--builder.addr", "127.0.0.1:0", "--no-delegate"]).contains("delegate key"));
+        assert!(
+            err(&[
+                "--builder.addr",
+                "127.0.0.1:0",
+                "--relays",
+                "http://127.0.0.1:1"
+            ])
+            .contains("needs its BLS key")
+        );
+        assert!(
+            err(&[
+                "--builder.addr",
+                "127.0.0.1:0",
+                "--l1.engine-url",
+                "http://127.0.0.1:8551"
+            ])
+            .contains("go together")
+        );
+        assert!(
+            err(&[
+                "--builder.addr",
+                "127.0.0.1:0",
+                "--builder.relay-timeout-ms",
+                "950"
+            ])
+            .contains("below")
+        );
+        assert!(
+            err(&[
+                "--builder.addr",
+                "127.0.0.1:0",
+                "--validator.keystores",
+                "/nonexistent"
+            ])
+            .contains("password-file")
+        );
+    }
+
+    #[test]
+    fn block_production_takes_relays_with_keys_and_the_engine_api() {
+        let key = baton_preconf::BlsSecretKey::from_ikm(&[3; 32])
+            .unwrap()
+            .public_key();
+        let relay = format!("{key}@http://127.0.0.1:18650");
+        let config = config(&[
+            "--builder.addr",
+            "127.0.0.1:18551",
+            "--relays",
+            &relay,
+            "--l1.engine-url",
+            "http://127.0.0.1:8551",
+            "--l1.jwt-secret",
+            "jwt.hex",
+        ])
+        .unwrap();
+        let builder = config.builder.unwrap();
+        assert_eq!(builder.relays[0].pubkey, Some(key));
+        assert_eq!(builder.timing.relay_timeout, Duration::from_millis(600));
+        assert_eq!(builder.timing.budget, Duration::from_millis(900));
+        assert_eq!(builder.engine_url.as_deref(), Some("http://127.0.0.1:8551"));
+        assert!(builder.validator_keys.0.is_empty());
     }
 }

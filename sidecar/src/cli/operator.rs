@@ -110,7 +110,7 @@ fn keystore_files(args: &RunArgs) -> eyre::Result<Vec<PathBuf>> {
 }
 
 /// Decrypts every validator keystore, two at a time.
-fn validator_keys(args: &RunArgs) -> eyre::Result<Vec<BlsSecretKey>> {
+pub(crate) fn validator_keys(args: &RunArgs) -> eyre::Result<Vec<BlsSecretKey>> {
     let files = keystore_files(args)?;
     if files.is_empty() {
         bail!("no validator keystores: pass --validator.keystores (files or folders)");

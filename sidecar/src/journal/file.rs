@@ -11,7 +11,7 @@ use std::{
 
 use tokio::sync::oneshot;
 
-use super::{JournalEntry, JournalError, PendingAppend};
+use super::{JournalEntry, JournalError, PendingAppend, Record, SealRecord};
 
 /// Largest record accepted (a bundle of 64 blob transactions stays far below).
 const MAX_RECORD_BYTES: u32 = 64 * 1024 * 1024;
@@ -36,8 +36,15 @@ fn io_err(path: &Path) -> impl FnOnce(io::Error) -> JournalError + '_ {
 
 impl FileJournal {
     /// Opens (creating if needed) `dir/journal.log`, replays it, cuts a torn tail, and
-    /// starts the writer thread. Returns the journal and every entry in append order.
+    /// starts the writer thread. Returns the journal and every promise in append order
+    /// ([`Self::open_all`] also returns the seals).
     pub fn open(dir: &Path) -> Result<(Self, Vec<JournalEntry>), JournalError> {
+        let (journal, records) = Self::open_all(dir)?;
+        Ok((journal, Record::split(records).0))
+    }
+
+    /// [`Self::open`], returning every record (promises and seals) in append order.
+    pub fn open_all(dir: &Path) -> Result<(Self, Vec<Record>), JournalError> {
         std::fs::create_dir_all(dir).map_err(io_err(dir))?;
         let path = dir.join("journal.log");
         let mut file = OpenOptions::new()
@@ -72,10 +79,18 @@ impl FileJournal {
     /// in the order they are submitted: call this while holding the lock that ordered the
     /// reservation, then [`PendingAppend::durable`] after releasing it.
     pub fn submit(&self, entry: &JournalEntry) -> Result<PendingAppend, JournalError> {
-        let payload = entry.encode()?;
+        self.submit_bytes(&entry.encode()?)
+    }
+
+    /// Queues a seal record, like [`Self::submit`].
+    pub fn submit_seal(&self, seal: &SealRecord) -> Result<PendingAppend, JournalError> {
+        self.submit_bytes(&seal.encode()?)
+    }
+
+    fn submit_bytes(&self, payload: &[u8]) -> Result<PendingAppend, JournalError> {
         let (ack_tx, ack_rx) = oneshot::channel();
         self.tx
-            .send((frame(&payload), ack_tx))
+            .send((frame(payload), ack_tx))
             .map_err(|_| JournalError::Stopped)?;
         Ok(PendingAppend::new(
             ack_rx,
@@ -104,7 +119,7 @@ fn frame(payload: &[u8]) -> Vec<u8> {
 }
 
 /// Reads every complete, valid record; returns them and the length of the valid prefix.
-fn replay(file: &mut File, path: &Path) -> Result<(Vec<JournalEntry>, u64), JournalError> {
+fn replay(file: &mut File, path: &Path) -> Result<(Vec<Record>, u64), JournalError> {
     file.seek(SeekFrom::Start(0)).map_err(io_err(path))?;
     let mut reader = BufReader::new(&mut *file);
     let mut entries = Vec::new();
@@ -132,7 +147,7 @@ fn replay(file: &mut File, path: &Path) -> Result<(Vec<JournalEntry>, u64), Jour
         }
         // A record that passed its checksum but does not decode is not a torn write: it is
         // a bug or tampering, and silently dropping promises is not an option.
-        let entry = serde_json::from_slice(&payload).map_err(|e| JournalError::Corrupt {
+        let entry = Record::decode(&payload).map_err(|e| JournalError::Corrupt {
             index: entries.len(),
             reason: e.to_string(),
         })?;
@@ -245,6 +260,43 @@ mod tests {
         ids.sort();
         ids.dedup();
         assert_eq!(ids.len(), 50, "every acknowledged append is there once");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[tokio::test]
+    async fn seals_replay_between_promises_in_order() {
+        let dir = tempdir("seals");
+        let (journal, _) = FileJournal::open(&dir).unwrap();
+        let seal = SealRecord {
+            slot: Slot(10),
+            proposer: BlsPublicKey([1; 48]),
+            inclusions: vec![Bytes::from_static(b"l1")],
+            batches: vec![crate::journal::SealedBatch {
+                rollup_id: RollupId(1),
+                nonce: 4,
+                tx: Bytes::from_static(b"batch"),
+            }],
+            constraints: None,
+        };
+        journal.append(&entry(1)).await.unwrap();
+        journal.submit_seal(&seal).unwrap().durable().await.unwrap();
+        journal.append(&entry(2)).await.unwrap();
+        drop(journal);
+        let (_j, records) = FileJournal::open_all(&dir).unwrap();
+        assert_eq!(
+            records,
+            vec![
+                Record::Promise(entry(1)),
+                Record::Seal(seal.clone()),
+                Record::Promise(entry(2))
+            ]
+        );
+        let (entries, seals) = Record::split(records);
+        assert_eq!((entries, seals), (vec![entry(1), entry(2)], vec![seal]));
+        // `open` keeps returning the promises only.
+        drop(_j);
+        let (_j, entries) = FileJournal::open(&dir).unwrap();
+        assert_eq!(entries, vec![entry(1), entry(2)]);
         std::fs::remove_dir_all(dir).unwrap();
     }
 

@@ -9,6 +9,10 @@
 //! mid-write) is cut off at the last complete record, which is safe because no signature
 //! was released for a record whose append was not acknowledged.
 //!
+//! The journal also records each slot's seal ([`SealRecord`], step ④): the batch
+//! transactions and constraints, durable before they are sent, so a restart re-sends the
+//! same ones.
+//!
 //! [`RedisJournal`] is the shared backend for two or more sidecars serving the same
 //! validators: a Redis list with a signing lease and fenced appends (see its module).
 
@@ -22,7 +26,7 @@ use tokio::sync::oneshot;
 
 pub use self::redis::{RedisJournal, RedisOptions};
 pub use file::FileJournal;
-pub use record::{JournalEntry, Reservation};
+pub use record::{JournalEntry, Record, Reservation, SealRecord, SealedBatch};
 
 /// The journal failed; the promise must not be signed.
 #[derive(Debug, thiserror::Error)]
@@ -82,6 +86,17 @@ impl Journal {
         match self {
             Self::File(j) => j.submit(entry),
             Self::Redis(j) => j.submit(entry),
+        }
+    }
+}
+
+impl Journal {
+    /// Queues a seal record (step ④) like [`Self::submit`]; nothing of the seal may leave
+    /// the process before [`PendingAppend::durable`] succeeds.
+    pub fn submit_seal(&self, seal: &SealRecord) -> Result<PendingAppend, JournalError> {
+        match self {
+            Self::File(j) => j.submit_seal(seal),
+            Self::Redis(j) => j.submit_seal(seal),
         }
     }
 }

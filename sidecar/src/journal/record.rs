@@ -1,8 +1,12 @@
 //! What the journal stores: one entry per promise, with everything needed to rebuild the
-//! ledger (positions, nonces, gas) and to re-sign the promise after a restart.
+//! ledger (positions, nonces, gas) and to re-sign the promise after a restart; and one
+//! seal per slot (step ④), what was sealed and sent to the relays, so a restart re-sends
+//! the same constraints and never seals a slot differently.
 
 use alloy_primitives::{Address, B256, Bytes, U256};
-use baton_preconf::{Commitment, Position, RollupId, Slot};
+use baton_preconf::{
+    BlsPublicKey, Commitment, Position, RollupId, Slot, constraints::SignedConstraints,
+};
 use serde::{Deserialize, Serialize};
 
 /// The resources a promise took from a slot's book.
@@ -62,5 +66,83 @@ impl JournalEntry {
             index: 0,
             reason: e.to_string(),
         })
+    }
+}
+
+/// One rollup's batch transaction, as sealed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SealedBatch {
+    /// The rollup.
+    pub rollup_id: RollupId,
+    /// The committer's nonce the transaction uses.
+    pub nonce: u64,
+    /// The signed `RollupInbox.submitBatch` transaction (EIP-2718).
+    pub tx: Bytes,
+}
+
+/// What a slot was sealed into at its deadline: durable before any of it leaves.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SealRecord {
+    /// The slot.
+    pub slot: Slot,
+    /// Its proposer (one of our validators).
+    pub proposer: BlsPublicKey,
+    /// The raw L1 transactions of the slot's inclusion promises (network form).
+    pub inclusions: Vec<Bytes>,
+    /// Each rollup's batch transaction.
+    pub batches: Vec<SealedBatch>,
+    /// The constraints sent to the relays (`None`: nothing to constrain, or no delegate key).
+    pub constraints: Option<SignedConstraints>,
+}
+
+/// Any journal record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Record {
+    /// A promise.
+    Promise(JournalEntry),
+    /// A sealed slot.
+    Seal(SealRecord),
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SealEnvelope {
+    seal: SealRecord,
+}
+
+impl SealRecord {
+    /// The record's bytes: `{"seal": …}`, which no promise entry can be mistaken for.
+    pub(crate) fn encode(&self) -> Result<Vec<u8>, super::JournalError> {
+        serde_json::to_vec(&SealEnvelope { seal: self.clone() }).map_err(|e| {
+            super::JournalError::Corrupt {
+                index: 0,
+                reason: e.to_string(),
+            }
+        })
+    }
+}
+
+impl Record {
+    /// Decodes either kind of record (promises are stored as they always were).
+    pub(crate) fn decode(bytes: &[u8]) -> Result<Self, serde_json::Error> {
+        if bytes.starts_with(b"{\"seal\"") {
+            return serde_json::from_slice::<SealEnvelope>(bytes).map(|e| Self::Seal(e.seal));
+        }
+        serde_json::from_slice(bytes).map(Self::Promise)
+    }
+
+    /// Splits records into promises and seals, each in journal order.
+    pub fn split(records: Vec<Self>) -> (Vec<JournalEntry>, Vec<SealRecord>) {
+        let mut entries = Vec::with_capacity(records.len());
+        let mut seals = Vec::new();
+        for record in records {
+            match record {
+                Self::Promise(entry) => entries.push(entry),
+                Self::Seal(seal) => seals.push(seal),
+            }
+        }
+        (entries, seals)
     }
 }

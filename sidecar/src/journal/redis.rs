@@ -24,7 +24,7 @@ use std::{
 use redis::{Script, aio::MultiplexedConnection};
 use tokio::sync::{mpsc, oneshot};
 
-use super::{JournalEntry, JournalError, PendingAppend};
+use super::{JournalEntry, JournalError, PendingAppend, Record, SealRecord};
 
 /// Records taken into one append at most.
 const MAX_GROUP: usize = 1024;
@@ -122,8 +122,15 @@ fn describe(url: &str) -> String {
 
 impl RedisJournal {
     /// Connects, checks durability, waits until this sidecar holds the signing lease,
-    /// then replays the list. Returns the journal and every entry in append order.
+    /// then replays the list. Returns the journal and every promise in append order
+    /// ([`Self::open_all`] also returns the seals).
     pub async fn open(options: &RedisOptions) -> Result<(Self, Vec<JournalEntry>), JournalError> {
+        let (journal, records) = Self::open_all(options).await?;
+        Ok((journal, Record::split(records).0))
+    }
+
+    /// [`Self::open`], returning every record (promises and seals) in append order.
+    pub async fn open_all(options: &RedisOptions) -> Result<(Self, Vec<Record>), JournalError> {
         let describe: Arc<str> = describe(&options.url).into();
         let err = redis_err(&describe);
         let client = redis::Client::open(options.url.as_str()).map_err(&err)?;
@@ -193,10 +200,18 @@ impl RedisJournal {
 
     /// Queues `entry` for the next append; see [`super::Journal::submit`].
     pub fn submit(&self, entry: &JournalEntry) -> Result<PendingAppend, JournalError> {
+        self.submit_bytes(entry.encode()?)
+    }
+
+    /// Queues a seal record, like [`Self::submit`].
+    pub fn submit_seal(&self, seal: &SealRecord) -> Result<PendingAppend, JournalError> {
+        self.submit_bytes(seal.encode()?)
+    }
+
+    fn submit_bytes(&self, payload: Vec<u8>) -> Result<PendingAppend, JournalError> {
         if self.lost.load(Ordering::SeqCst) {
             return Err(JournalError::Stopped);
         }
-        let payload = entry.encode()?;
         let (ack_tx, ack_rx) = oneshot::channel();
         self.tx
             .send((payload, ack_tx))
@@ -264,7 +279,7 @@ async fn replay(
     conn: &mut MultiplexedConnection,
     list_key: &str,
     describe: &str,
-) -> Result<Vec<JournalEntry>, JournalError> {
+) -> Result<Vec<Record>, JournalError> {
     let err = redis_err(describe);
     let len: isize = redis::cmd("LLEN")
         .arg(list_key)
@@ -292,7 +307,7 @@ async fn replay(
                     reason: format!("{} bytes", raw.len()),
                 });
             }
-            let entry = serde_json::from_slice(raw).map_err(|e| JournalError::Corrupt {
+            let entry = Record::decode(raw).map_err(|e| JournalError::Corrupt {
                 index,
                 reason: e.to_string(),
             })?;

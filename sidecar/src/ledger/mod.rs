@@ -131,6 +131,12 @@ pub enum LedgerError {
         /// Balance on the L2.
         balance: U256,
     },
+    /// The slot was sealed at its deadline: its batches and constraints are final.
+    #[error("slot {slot} is sealed: its batches and constraints are final")]
+    Sealed {
+        /// Slot.
+        slot: Slot,
+    },
     /// The same rollup transaction is already promised in this slot.
     #[error("transaction {hash} is already promised in rollup {rollup_id}'s batch for slot {slot}")]
     AlreadyPromised {
@@ -151,6 +157,10 @@ struct BatchBook {
 
 #[derive(Debug, Default, Clone)]
 struct SlotBook {
+    /// Sealed at the deadline ([`Ledger::seal`]): nothing more is reserved.
+    sealed: bool,
+    /// Raw L1 transactions (network form) of the inclusion promises, in promise order.
+    inclusions: Vec<Bytes>,
     gas: u64,
     blobs: u64,
     batches: HashMap<RollupId, BatchBook>,
@@ -181,6 +191,16 @@ pub struct L1Item {
     pub blobs: u64,
     /// Worst-case cost.
     pub max_cost: U256,
+}
+
+/// What a slot holds when it is sealed (step ④): every promised L1 transaction and each
+/// rollup's batch.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SlotContents {
+    /// Raw L1 transactions of inclusion promises (network form), in promise order.
+    pub inclusions: Vec<Bytes>,
+    /// Each rollup's batch, in position order, rollups in id order (empty batches left out).
+    pub batches: Vec<(RollupId, Vec<Bytes>)>,
 }
 
 /// Per (rollup, L2 sender): the next nonce and worst-case spend promised in one slot.
@@ -236,6 +256,9 @@ impl Ledger {
         txs: &[(RollupId, Bytes, B256)],
     ) -> Result<Vec<Position>, LedgerError> {
         let book = self.slots.get(&slot);
+        if book.is_some_and(|b| b.sealed) {
+            return Err(LedgerError::Sealed { slot });
+        }
         let mut added: HashMap<RollupId, (u64, u64)> = HashMap::new();
         let mut positions = Vec::with_capacity(txs.len());
         for (rollup_id, raw, hash) in txs {
@@ -276,6 +299,9 @@ impl Ledger {
         items: &[L1Item],
         accounts: &HashMap<Address, AccountState>,
     ) -> Result<u64, LedgerError> {
+        if self.is_sealed(slot) {
+            return Err(LedgerError::Sealed { slot });
+        }
         let gas: u64 = items.iter().map(|i| i.gas).sum();
         let blobs: u64 = items.iter().map(|i| i.blobs).sum();
         let used_blobs = self.slots.get(&slot).map_or(0, |b| b.blobs);
@@ -393,11 +419,12 @@ impl Ledger {
                 }
             }
             Reservation::Inclusion {
+                txs,
                 gas,
                 senders,
                 blobs,
-                ..
             } => {
+                book.inclusions.extend(txs.iter().cloned());
                 book.gas += gas;
                 book.blobs += blobs;
                 for (sender, nonce, cost) in senders {
@@ -459,6 +486,29 @@ impl Ledger {
             .and_then(|b| b.batches.get(&rollup_id))
             .map(|b| b.txs.iter().map(|(_, raw)| raw.clone()).collect())
             .unwrap_or_default()
+    }
+
+    /// Seals `slot` (its deadline passed): no reservation is made in it any more, and what
+    /// it holds is returned. Sealing again returns the same contents.
+    pub fn seal(&mut self, slot: Slot) -> SlotContents {
+        let book = self.slots.entry(slot).or_default();
+        book.sealed = true;
+        let mut batches: Vec<(RollupId, Vec<Bytes>)> = book
+            .batches
+            .iter()
+            .filter(|(_, b)| !b.txs.is_empty())
+            .map(|(id, b)| (*id, b.txs.iter().map(|(_, raw)| raw.clone()).collect()))
+            .collect();
+        batches.sort_by_key(|(id, _)| *id);
+        SlotContents {
+            inclusions: book.inclusions.clone(),
+            batches,
+        }
+    }
+
+    /// Whether `slot` is sealed.
+    pub fn is_sealed(&self, slot: Slot) -> bool {
+        self.slots.get(&slot).is_some_and(|b| b.sealed)
     }
 
     /// Gas still free in `slot`.

@@ -162,3 +162,49 @@ fn nonces_and_balances_count_every_pending_promise() {
         .unwrap();
     assert_eq!(ledger.gas_left(Slot(1)), LIMITS.gas_per_slot);
 }
+
+#[test]
+fn a_sealed_slot_returns_its_contents_and_takes_nothing_more() {
+    let mut ledger = Ledger::new(LIMITS);
+    let txs = [rtx(2, "b0"), rtx(1, "a0"), rtx(2, "b1")];
+    let positions = ledger.plan_sequencing(Slot(4), &txs).unwrap();
+    ledger.apply(&entry_for(Slot(4), &txs, &positions));
+    let raw = Bytes::from_static(b"l1 tx");
+    ledger.apply(&JournalEntry {
+        reservation: Reservation::Inclusion {
+            txs: vec![raw.clone()],
+            gas: 21_000,
+            blobs: 0,
+            senders: vec![(Address::repeat_byte(1), 0, U256::ZERO)],
+        },
+        ..entry_for(Slot(4), &[], &[])
+    });
+    assert!(!ledger.is_sealed(Slot(4)));
+    let contents = ledger.seal(Slot(4));
+    assert_eq!(contents.inclusions, vec![raw]);
+    assert_eq!(
+        contents.batches,
+        vec![
+            (RollupId(1), vec![txs[1].1.clone()]),
+            (RollupId(2), vec![txs[0].1.clone(), txs[2].1.clone()]),
+        ],
+        "rollups in id order, transactions in position order"
+    );
+    assert!(ledger.is_sealed(Slot(4)));
+    assert_eq!(
+        ledger.seal(Slot(4)),
+        contents,
+        "sealing twice changes nothing"
+    );
+    assert!(matches!(
+        ledger.plan_sequencing(Slot(4), &[rtx(1, "late")]),
+        Err(LedgerError::Sealed { slot: Slot(4) })
+    ));
+    assert!(matches!(
+        ledger.plan_inclusion(Slot(4), &[], &HashMap::new()),
+        Err(LedgerError::Sealed { .. })
+    ));
+    // Other slots are untouched; an empty slot seals to nothing.
+    ledger.plan_sequencing(Slot(5), &[rtx(1, "x")]).unwrap();
+    assert_eq!(ledger.seal(Slot(6)), SlotContents::default());
+}

@@ -21,7 +21,7 @@ use alloy_signer_local::PrivateKeySigner;
 use baton_contracts::{IRegistry, Registry};
 use baton_preconf::BlsPublicKey;
 
-pub use delegate::{DelegationReport, delegate};
+pub use delegate::{DelegationReport, delegate, sign_delegations};
 pub use exit::{ExitReport, opt_out, utc, withdraw};
 pub use keys::{KeyListing, keystore_pubkey, list_keys};
 pub use register::{MAX_BATCH, RegisterPlan, plan_registration, register};

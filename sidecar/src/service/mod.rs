@@ -16,13 +16,13 @@ use std::{
     future::Future,
     net::IpAddr,
     sync::{
-        Arc, Mutex,
+        Arc, Mutex, OnceLock,
         atomic::{AtomicBool, Ordering},
     },
     time::Instant,
 };
 
-use alloy_primitives::{Address, B256, U256};
+use alloy_primitives::{Address, B256, Bytes, U256};
 use alloy_signer_local::PrivateKeySigner;
 use baton_preconf::{
     BatonDomain, BlsPublicKey, ChainSpec, RollupId, SignedCommitment, SignedRequest, Slot,
@@ -34,9 +34,9 @@ pub use listing::{MAX_LISTED_COMMITMENTS, MAX_LISTED_SLOTS};
 
 use crate::{
     execution::ExecutionState,
-    journal::{Journal, JournalEntry},
+    journal::{Journal, JournalEntry, Reservation, SealRecord},
     l2::L2Client,
-    ledger::Ledger,
+    ledger::{Ledger, SlotContents},
     lookahead::{Duties, SlotClock},
     metrics,
     pricing::Pricing,
@@ -103,6 +103,9 @@ pub struct Service {
     journal_failed: AtomicBool,
     ip_limiter: RateLimiter<IpAddr>,
     wallet_limiter: RateLimiter<Address>,
+    /// Where the raw L1 transactions of each new inclusion promise go (the execution
+    /// client's pool, step ⑥), if set.
+    promised: OnceLock<tokio::sync::mpsc::Sender<Vec<Bytes>>>,
 }
 
 /// What the service runs on, besides its configuration and key.
@@ -179,6 +182,7 @@ impl Service {
             l2,
             commitments: Mutex::new(commitments),
             journal_failed: AtomicBool::new(false),
+            promised: OnceLock::new(),
         };
         Ok((service, restored))
     }
@@ -311,7 +315,7 @@ impl Service {
         &self,
         plan: impl FnOnce(&Ledger) -> Result<Option<JournalEntry>, RpcError>,
     ) -> Result<Option<SignedCommitment>, RpcError> {
-        let (pending, commitment) = {
+        let (pending, commitment, l1_txs) = {
             let mut ledger = self.ledger.lock().map_err(|_| RpcError::Internal)?;
             let Some(entry) = plan(&ledger)? else {
                 return Ok(None);
@@ -321,7 +325,11 @@ impl Service {
                 .submit(&entry)
                 .map_err(|e| self.journal_failure(&e))?;
             ledger.apply(&entry);
-            (pending, entry.commitment)
+            let l1_txs = match entry.reservation {
+                Reservation::Inclusion { txs, .. } => txs,
+                Reservation::Sequencing { .. } => Vec::new(),
+            };
+            (pending, entry.commitment, l1_txs)
         };
         pending
             .durable()
@@ -337,7 +345,38 @@ impl Service {
             commitments.insert(signed.commitment.request_id, signed.clone());
         }
         tracing::debug!(slot = signed.commitment.slot.0, request_id = %signed.commitment.request_id, kind = ?signed.commitment.kind, "promise signed");
+        if !l1_txs.is_empty()
+            && let Some(sink) = self.promised.get()
+        {
+            // Best effort: every constrained transaction is handed over again before a
+            // fallback block is built.
+            let _ = sink.try_send(l1_txs);
+        }
         Ok(Some(signed))
+    }
+
+    /// Sends the raw L1 transactions of every inclusion promise made from now on to
+    /// `sink` (the execution client's pool). Only the first call takes effect.
+    pub fn send_promised_to(&self, sink: tokio::sync::mpsc::Sender<Vec<Bytes>>) {
+        let _ = self.promised.set(sink);
+    }
+
+    /// Seals `slot` at its deadline (step ④): no promise is made in it any more; returns
+    /// every promised L1 transaction and each rollup's batch. Sealing again returns the
+    /// same contents.
+    pub fn seal_slot(&self, slot: Slot) -> Result<SlotContents, RpcError> {
+        let mut ledger = self.ledger.lock().map_err(|_| RpcError::Internal)?;
+        Ok(ledger.seal(slot))
+    }
+
+    /// Makes a seal durable in the journal; nothing of it may leave before this returns.
+    pub async fn record_seal(&self, seal: &SealRecord) -> Result<(), RpcError> {
+        self.journal
+            .submit_seal(seal)
+            .map_err(|e| self.journal_failure(&e))?
+            .durable()
+            .await
+            .map_err(|e| self.journal_failure(&e))
     }
 
     /// A new execution head: slots up to it leave the books.

@@ -71,6 +71,7 @@ fn config(
         base_tip_wei: 1,
         rate_per_ip: (0, 0),
         rate_per_wallet: (0, 0),
+        builder: None,
     }
 }
 

@@ -7,10 +7,13 @@
 mod beacon;
 mod client;
 mod failover;
+mod fallback;
 mod inbox;
 mod inclusion;
 mod l1_fixture;
 mod operator;
+mod pbs;
+mod pbs_fixture;
 mod rollup_fixture;
 mod sequencing;
 mod shared_journal;

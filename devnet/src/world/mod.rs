@@ -377,6 +377,7 @@ impl Devnet {
                 .collect::<Vec<_>>()
                 .join(",");
             let mut args = vec![
+                s("run"),
                 s("--data-dir"),
                 data_dir
                     .join(format!("sidecar-{}", role.name))

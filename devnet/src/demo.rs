@@ -282,3 +282,61 @@ pub fn table(landed: &[Landed]) -> String {
     }
     out
 }
+
+/// What a soak run saw.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct SoakReport {
+    /// Slots the run lasted.
+    pub slots: u64,
+    /// Promises made and followed.
+    pub promised: usize,
+    /// Promises kept (landed as promised).
+    pub kept: Vec<Landed>,
+    /// Promises that failed, with why.
+    pub failed: Vec<String>,
+}
+
+fn current_slot(info: &DevnetInfo) -> u64 {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default();
+    now.saturating_sub(info.genesis_time) / info.seconds_per_slot.max(1)
+}
+
+/// Sends traffic for `slots` slots from four wallets at once (an inclusion flow per
+/// sidecar, a rollup flow per rollup, every third rollup promise a cross-rollup bundle),
+/// each promise followed until it lands before the wallet asks again.
+pub async fn soak(info: &DevnetInfo, slots: u64) -> SoakReport {
+    let end = current_slot(info) + slots;
+    let last_sidecar = info.sidecars.len().saturating_sub(1);
+    let flow = |kind: usize| async move {
+        let mut results: Vec<Result<Vec<Landed>, String>> = Vec::new();
+        let mut round = 0usize;
+        while current_slot(info) < end {
+            let result = match kind {
+                0 => inclusion(info, 0, 0).await.map(|l| vec![l]),
+                1 => inclusion(info, last_sidecar, 1).await.map(|l| vec![l]),
+                2 if round % 3 == 2 => sequencing(info, 0, 2, &[0, 1]).await,
+                2 => sequencing(info, 0, 2, &[0]).await,
+                _ => sequencing(info, last_sidecar, 3, &[1]).await,
+            };
+            results.push(result.map_err(|e| format!("{e:#}")));
+            round += 1;
+        }
+        results
+    };
+    let (a, b, c, d) = tokio::join!(flow(0), flow(1), flow(2), flow(3));
+    let mut report = SoakReport {
+        slots,
+        ..SoakReport::default()
+    };
+    for result in a.into_iter().chain(b).chain(c).chain(d) {
+        report.promised += 1;
+        match result {
+            Ok(landed) => report.kept.extend(landed),
+            Err(reason) => report.failed.push(reason),
+        }
+    }
+    report
+}

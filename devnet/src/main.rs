@@ -18,7 +18,7 @@ enum Command {
     /// Start the devnet and run until Ctrl-C.
     Up(UpArgs),
     /// Send real traffic at a running devnet and show each promise landing.
-    Demo(DirArgs),
+    Demo(DemoArgs),
     /// The current slot, the last blocks and promise counts of a running devnet.
     Status(DirArgs),
     /// Stop a devnet that is still running (or that a crash left behind).
@@ -30,6 +30,17 @@ struct DirArgs {
     /// The running devnet's data folder.
     #[arg(long, env = "BATON_DEVNET_DATA_DIR", default_value = ".devnet")]
     data_dir: PathBuf,
+}
+
+#[derive(Debug, clap::Args)]
+struct DemoArgs {
+    /// The running devnet's data folder.
+    #[arg(long, env = "BATON_DEVNET_DATA_DIR", default_value = ".devnet")]
+    data_dir: PathBuf,
+    /// Keep sending traffic for this many slots and report every promise (fails if any
+    /// promise is not kept); without it, one round of each kind.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    slots: Option<u64>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -64,7 +75,11 @@ struct UpArgs {
     #[arg(long, env = "BATON_DEVNET_DEADLINE_MS", default_value_t = 1_000)]
     deadline_ms: u64,
     /// The explorer page's port on 127.0.0.1 (0 picks a free one).
-    #[arg(long = "explorer.port", env = "BATON_DEVNET_EXPLORER_PORT", default_value_t = 8600)]
+    #[arg(
+        long = "explorer.port",
+        env = "BATON_DEVNET_EXPLORER_PORT",
+        default_value_t = 8600
+    )]
     explorer_port: u16,
     /// Fault: the builder leaves one constrained transaction out of its blocks.
     #[arg(
@@ -103,6 +118,29 @@ async fn main() -> eyre::Result<()> {
         Command::Up(args) => baton_devnet::run(args.into()).await,
         Command::Demo(args) => {
             let info = status::read_info(&args.data_dir)?;
+            if let Some(slots) = args.slots {
+                let report = demo::soak(&info, slots).await;
+                #[allow(clippy::print_stdout)]
+                {
+                    print!("{}", demo::table(&report.kept));
+                    println!(
+                        "{} slots: {} promises, {} transactions landed as promised, {} promises not kept",
+                        report.slots,
+                        report.promised,
+                        report.kept.len(),
+                        report.failed.len()
+                    );
+                    for reason in &report.failed {
+                        println!("not kept: {reason}");
+                    }
+                }
+                eyre::ensure!(
+                    report.failed.is_empty(),
+                    "{} promises were not kept",
+                    report.failed.len()
+                );
+                return Ok(());
+            }
             let landed = demo::run_demo(&info).await?;
             #[allow(clippy::print_stdout)]
             {

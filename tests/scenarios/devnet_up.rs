@@ -56,35 +56,72 @@ async fn devnet_up_lands_promises_and_stops_every_process_on_ctrl_c() -> eyre::R
         provider.get_chain_id().await?,
         info["l1_chain_id"].as_u64().expect("chain id")
     );
-    assert!(!provider.get_code_at(inbox).await?.is_empty(), "RollupInbox not deployed");
+    assert!(
+        !provider.get_code_at(inbox).await?.is_empty(),
+        "RollupInbox not deployed"
+    );
 
     // `demo`: every promise lands (the command fails otherwise) and is listed.
     let (status, table) = run("baton-devnet", &["demo", "--data-dir", &data_arg])?;
     println!("{table}");
     assert!(status.success(), "demo failed: {status}\n{table}");
-    for expected in ["L1 inclusion via sidecar a", "L1 inclusion via sidecar b", "rollup 1 (alpha)", "rollup 2 (beta)", "bundle"] {
-        assert!(table.contains(expected), "demo output lacks {expected:?}:\n{table}");
+    for expected in [
+        "L1 inclusion via sidecar a",
+        "L1 inclusion via sidecar b",
+        "rollup 1 (alpha)",
+        "rollup 2 (beta)",
+        "bundle",
+    ] {
+        assert!(
+            table.contains(expected),
+            "demo output lacks {expected:?}:\n{table}"
+        );
     }
-    let rows = table.lines().skip(1).filter(|l| !l.trim().is_empty()).count();
-    assert_eq!(rows, 6, "two inclusions, two rollup promises, a two-rollup bundle:\n{table}");
+    let rows = table
+        .lines()
+        .skip(1)
+        .filter(|l| !l.trim().is_empty())
+        .count();
+    assert_eq!(
+        rows, 6,
+        "two inclusions, two rollup promises, a two-rollup bundle:\n{table}"
+    );
 
     // `status` reads the running devnet.
     let (status, report) = run("baton-devnet", &["status", "--data-dir", &data_arg])?;
     assert!(status.success(), "status failed: {status}\n{report}");
-    assert!(report.contains("sidecar a:") && report.contains("promises made"), "{report}");
+    assert!(
+        report.contains("sidecar a:") && report.contains("promises made"),
+        "{report}"
+    );
 
     // Ctrl-C: every recorded process is gone, nothing is left listening.
     let pids: Vec<u32> = std::fs::read_to_string(data.join("pids"))?
         .lines()
         .filter_map(|l| l.trim().parse().ok())
         .collect();
-    assert!(pids.len() >= 5, "ethereumjs, relay, builder and two sidecars: {pids:?}");
-    assert!(pids.iter().all(|p| alive(*p)), "a devnet process died early: {pids:?}");
+    assert!(
+        pids.len() >= 5,
+        "ethereumjs, relay, builder and two sidecars: {pids:?}"
+    );
+    assert!(
+        pids.iter().all(|p| alive(*p)),
+        "a devnet process died early: {pids:?}"
+    );
     let status = devnet.interrupt()?;
-    assert!(status.success(), "baton-devnet exited with {status} on Ctrl-C");
+    assert!(
+        status.success(),
+        "baton-devnet exited with {status} on Ctrl-C"
+    );
     let orphans: Vec<u32> = pids.into_iter().filter(|p| alive(*p)).collect();
-    assert!(orphans.is_empty(), "processes left after Ctrl-C: {orphans:?}");
-    assert!(provider.get_chain_id().await.is_err(), "the L1 still answers after Ctrl-C");
+    assert!(
+        orphans.is_empty(),
+        "processes left after Ctrl-C: {orphans:?}"
+    );
+    assert!(
+        provider.get_chain_id().await.is_err(),
+        "the L1 still answers after Ctrl-C"
+    );
     std::fs::remove_dir_all(dir)?;
     Ok(())
 }

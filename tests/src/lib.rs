@@ -122,7 +122,10 @@ pub fn run(binary: &str, args: &[&str]) -> eyre::Result<(std::process::ExitStatu
         .stderr(Stdio::inherit())
         .output()
         .wrap_err_with(|| format!("running {}", path.display()))?;
-    Ok((output.status, String::from_utf8_lossy(&output.stdout).into_owned()))
+    Ok((
+        output.status,
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+    ))
 }
 
 impl Drop for Process {

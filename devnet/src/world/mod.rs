@@ -28,9 +28,11 @@ use serde::Serialize;
 
 use crate::{
     Deployment, DevnetConfig,
-    explorer::{BeaconSource, Explorer, ExplorerHandle, ExplorerSources, RollupSource, SidecarSource},
     beacon::{BeaconConfig, BeaconHandle, BeaconService, ExecutionLayer, ValidatorSetup},
     deploy,
+    explorer::{
+        BeaconSource, Explorer, ExplorerHandle, ExplorerSources, RollupSource, SidecarSource,
+    },
 };
 
 /// One sidecar as the devnet runs it.

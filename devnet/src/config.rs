@@ -8,6 +8,9 @@ pub struct StartFaults {
     /// The builder leaves one constrained transaction out of its blocks (the relay must
     /// refuse them).
     pub builder_drops_constraint: bool,
+    /// The relay lies: it hides constraints from builders and serves their unproven
+    /// blocks (the sidecars must refuse those bids and serve their fallback).
+    pub relay_withholds_constraints: bool,
 }
 
 /// How to start the devnet.

@@ -87,6 +87,12 @@ struct UpArgs {
         env = "BATON_DEVNET_FAULT_BUILDER_DROPS_CONSTRAINT"
     )]
     builder_drops_constraint: bool,
+    /// Fault: the relay hides constraints from builders and serves unproven blocks.
+    #[arg(
+        long = "fault.relay-withholds-constraints",
+        env = "BATON_DEVNET_FAULT_RELAY_WITHHOLDS_CONSTRAINTS"
+    )]
+    relay_withholds_constraints: bool,
 }
 
 impl From<UpArgs> for DevnetConfig {
@@ -102,6 +108,7 @@ impl From<UpArgs> for DevnetConfig {
             explorer_port: args.explorer_port,
             faults: StartFaults {
                 builder_drops_constraint: args.builder_drops_constraint,
+                relay_withholds_constraints: args.relay_withholds_constraints,
             },
         }
     }

@@ -124,6 +124,9 @@ pub struct Config {
     pub timing: Timing,
     /// The slot router.
     pub market: MarketConfig,
+    /// Fault for end-to-end tests: hide constraints from builders and serve unproven
+    /// blocks for constrained slots (a lying relay).
+    pub withhold_constraints: bool,
 }
 
 #[cfg(test)]

@@ -100,6 +100,15 @@ struct Cli {
     /// L1 JSON-RPC URL, for reading the Registry.
     #[arg(long = "l1.rpc", env = "BATON_RELAY_L1_RPC")]
     l1_rpc: Option<String>,
+    /// Fault for end-to-end tests: behave as a lying relay that hides every slot's
+    /// constraints from builders and serves their unproven blocks anyway. Never in
+    /// production.
+    #[arg(
+        long = "fault.withhold-constraints",
+        env = "BATON_RELAY_FAULT_WITHHOLD_CONSTRAINTS"
+    )]
+    #[serde(default)]
+    fault_withhold_constraints: bool,
 }
 
 macro_rules! merge {
@@ -201,6 +210,7 @@ impl TryFrom<Cli> for Config {
                     .unwrap_or(defaults.constraints_cutoff_ms),
                 keep_slots: cli.timing_keep_slots.unwrap_or(defaults.keep_slots),
             },
+            withhold_constraints: cli.fault_withhold_constraints,
             market: MarketConfig {
                 sidecars: cli.market_sidecars.unwrap_or_default(),
                 refresh_ms: cli.market_refresh_ms.unwrap_or(1_000),

@@ -111,6 +111,9 @@ pub async fn run(
         Arc::new(SystemClock),
         Some(beacon.clone()),
     ));
+    if config.withhold_constraints {
+        relay.withhold_constraints();
+    }
     if let Some(url) = &config.redis_url {
         sharing::spawn(relay.clone(), url, config.redis_prefix.clone()).map_err(|e| {
             RunError::Redis {

@@ -48,6 +48,9 @@ pub fn binary(name: &str) -> eyre::Result<PathBuf> {
 #[derive(Debug)]
 pub struct Child {
     name: String,
+    binary: String,
+    args: Vec<String>,
+    pids: PathBuf,
     child: std::process::Child,
     log: PathBuf,
 }
@@ -62,33 +65,25 @@ impl Child {
         logs: &Path,
         pids: &Path,
     ) -> eyre::Result<Self> {
-        let path = binary(binary_name)?;
         fs::create_dir_all(logs).wrap_err_with(|| format!("creating {}", logs.display()))?;
         let log = logs.join(format!("{name}.log"));
-        let open = || {
-            OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(&log)
-                .wrap_err_with(|| format!("opening {}", log.display()))
-        };
-        let child = Command::new(&path)
-            .args(args)
-            .env(
-                "RUST_LOG",
-                std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into()),
-            )
-            .stdin(Stdio::null())
-            .stdout(open()?)
-            .stderr(open()?)
-            .spawn()
-            .wrap_err_with(|| format!("starting {}", path.display()))?;
-        record_pid(pids, child.id())?;
+        let child = start(binary_name, args, &log, pids)?;
         Ok(Self {
             name: name.to_owned(),
+            binary: binary_name.to_owned(),
+            args: args.to_vec(),
+            pids: pids.to_owned(),
             child,
             log,
         })
+    }
+
+    /// Starts it again with the same arguments (after [`stop`](Self::stop) or
+    /// [`kill`](Self::kill)); its log continues.
+    pub fn restart(&mut self) -> eyre::Result<()> {
+        self.stop(Duration::from_secs(3));
+        self.child = start(&self.binary, &self.args, &self.log, &self.pids)?;
+        Ok(())
     }
 
     /// Its process id.
@@ -133,6 +128,35 @@ impl Child {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+fn start(
+    binary_name: &str,
+    args: &[String],
+    log: &Path,
+    pids: &Path,
+) -> eyre::Result<std::process::Child> {
+    let path = binary(binary_name)?;
+    let open = || {
+        OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log)
+            .wrap_err_with(|| format!("opening {}", log.display()))
+    };
+    let child = Command::new(&path)
+        .args(args)
+        .env(
+            "RUST_LOG",
+            std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into()),
+        )
+        .stdin(Stdio::null())
+        .stdout(open()?)
+        .stderr(open()?)
+        .spawn()
+        .wrap_err_with(|| format!("starting {}", path.display()))?;
+    record_pid(pids, child.id())?;
+    Ok(child)
 }
 
 impl Drop for Child {

@@ -6,6 +6,7 @@
 //! process started is stopped when [`Devnet`] drops, and recorded in `<data-dir>/pids`.
 
 mod children;
+mod faults;
 mod operators;
 mod roles;
 mod rollups;
@@ -140,6 +141,7 @@ fn addr_port() -> eyre::Result<(String, u16)> {
     Ok((format!("127.0.0.1:{port}"), port))
 }
 
+#[allow(clippy::needless_pass_by_value)] // Takes `&str`, numbers and addresses alike.
 fn s(value: impl ToString) -> String {
     value.to_string()
 }
@@ -315,6 +317,9 @@ impl Devnet {
         relay_args.extend(chain_args.iter().cloned());
         if let Some(url) = &redis_url {
             relay_args.extend([s("--redis.url"), url.clone()]);
+        }
+        if config.faults.relay_withholds_constraints {
+            relay_args.push(s("--fault.withhold-constraints"));
         }
         let relay = Child::spawn("relay", "baton-relay", &relay_args, &logs, &pids_path)?;
 
@@ -518,7 +523,7 @@ impl Devnet {
         .await
         .map_err(|e| eyre::eyre!("starting the explorer: {e}"))?;
         let mut info = info;
-        info.explorer_url = explorer.url().to_owned();
+        explorer.url().clone_into(&mut info.explorer_url);
         let info_path = data_dir.join("devnet.json");
         fs::write(&info_path, serde_json::to_string_pretty(&info)? + "\n")
             .wrap_err_with(|| format!("writing {}", info_path.display()))?;
@@ -545,21 +550,6 @@ impl Devnet {
     /// The rollups' L2s and node.
     pub const fn rollups(&self) -> &Rollups {
         &self.rollups
-    }
-
-    /// The sidecar processes (the crash fault kills and restarts one).
-    pub fn sidecars_mut(&mut self) -> &mut [Child] {
-        &mut self.sidecars
-    }
-
-    /// The relay process (the relay-down fault stops it).
-    pub fn relay_mut(&mut self) -> &mut Child {
-        &mut self.relay
-    }
-
-    /// The builder process.
-    pub fn builder_mut(&mut self) -> &mut Child {
-        &mut self.builder
     }
 
     /// Every child that exited on its own, with how.

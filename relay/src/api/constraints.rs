@@ -127,35 +127,42 @@ fn stream(
     // A reader of every slot proves its key over slot 0.
     let receiver = receiver(state, headers, slot.unwrap_or_default())?;
     let receiver_stream = state.relay.constraints.subscribe();
+    let relay = state.relay.clone();
     // What is already stored first, then what arrives.
     let backlog: Vec<Arc<SignedConstraints>> = match slot {
-        Some(slot) => state.relay.constraints.messages(slot).into_iter().collect(),
-        None => Vec::new(),
+        Some(slot) if !state.relay.withholding() => {
+            state.relay.constraints.messages(slot).into_iter().collect()
+        }
+        _ => Vec::new(),
     };
     let events = futures_util::stream::unfold(
         (backlog.into_iter(), receiver_stream),
-        move |(mut backlog, mut live)| async move {
-            loop {
-                let message = match backlog.next() {
-                    Some(message) => message,
-                    None => match live.recv().await {
-                        Ok(message) => message,
-                        Err(broadcast::error::RecvError::Lagged(missed)) => {
-                            tracing::warn!(missed, "constraints stream reader lagged");
-                            continue;
-                        }
-                        Err(broadcast::error::RecvError::Closed) => return None,
-                    },
-                };
-                if slot.is_some_and(|s| message.message.slot != s)
-                    || !visible(&message, receiver.as_ref())
-                {
-                    continue;
+        move |(mut backlog, mut live)| {
+            let relay = relay.clone();
+            async move {
+                loop {
+                    let message = match backlog.next() {
+                        Some(message) => message,
+                        None => match live.recv().await {
+                            Ok(message) => message,
+                            Err(broadcast::error::RecvError::Lagged(missed)) => {
+                                tracing::warn!(missed, "constraints stream reader lagged");
+                                continue;
+                            }
+                            Err(broadcast::error::RecvError::Closed) => return None,
+                        },
+                    };
+                    if slot.is_some_and(|s| message.message.slot != s)
+                        || !visible(&message, receiver.as_ref())
+                        || relay.withholding()
+                    {
+                        continue;
+                    }
+                    let event = Event::default()
+                        .event("signed_constraints")
+                        .data(json!([&*message]).to_string());
+                    return Some((Ok::<_, Infallible>(event), (backlog, live)));
                 }
-                let event = Event::default()
-                    .event("signed_constraints")
-                    .data(json!([&*message]).to_string());
-                return Some((Ok::<_, Infallible>(event), (backlog, live)));
             }
         },
     );

@@ -182,8 +182,10 @@ impl Relay {
                     .iter()
                     .map(|c| c.hash)
                     .collect();
-                for dropped in self.auction.drop_uncovered(slot, &required) {
-                    self.payloads.remove(&dropped);
+                if !self.withholding() {
+                    for dropped in self.auction.drop_uncovered(slot, &required) {
+                        self.payloads.remove(&dropped);
+                    }
                 }
                 crate::metrics::record_constraints(total);
                 if share {
@@ -224,6 +226,9 @@ impl Relay {
         slot: Slot,
         receiver: Option<&BlsPublicKey>,
     ) -> Vec<SignedConstraints> {
+        if self.withholding() {
+            return Vec::new();
+        }
         self.constraints
             .messages(slot)
             .into_iter()

@@ -18,7 +18,10 @@ mod submit;
 
 use std::{
     collections::HashSet,
-    sync::{Arc, OnceLock, RwLock},
+    sync::{
+        Arc, OnceLock, RwLock,
+        atomic::{AtomicBool, Ordering},
+    },
 };
 
 use baton_preconf::{BlsPublicKey, ChainSpec, Slot};
@@ -72,6 +75,7 @@ pub struct Relay {
     beacon: Option<BeaconClient>,
     sink: OnceLock<mpsc::Sender<SharedEvent>>,
     shared: OnceLock<SharedStore>,
+    withhold_constraints: AtomicBool,
 }
 
 impl Relay {
@@ -104,7 +108,20 @@ impl Relay {
             beacon,
             sink: OnceLock::new(),
             shared: OnceLock::new(),
+            withhold_constraints: AtomicBool::new(false),
         }
+    }
+
+    /// Fault for end-to-end tests: from now on, hide every slot's constraints from
+    /// builders and accept unproven blocks for constrained slots (a lying relay).
+    pub fn withhold_constraints(&self) {
+        tracing::warn!("fault switch: this relay now withholds constraints from builders");
+        self.withhold_constraints.store(true, Ordering::Relaxed);
+    }
+
+    /// Whether the lying-relay fault is on.
+    pub fn withholding(&self) -> bool {
+        self.withhold_constraints.load(Ordering::Relaxed)
     }
 
     /// The chain parameters.

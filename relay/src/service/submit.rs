@@ -193,7 +193,7 @@ impl Relay {
 
         // Constraints in force for the slot.
         let constrained = self.constraints.constrained(slot);
-        if !constrained.is_empty() && proofs.is_none() {
+        if !constrained.is_empty() && proofs.is_none() && !self.withholding() {
             return Err(RelayError::ProofsRequired {
                 slot: slot.0,
                 count: constrained.len(),
@@ -297,7 +297,12 @@ impl Relay {
             self.payloads
                 .insert(bid.slot, bid.block_hash, contents.clone());
         }
+        let withholding = self.withholding();
         let required = || {
+            if withholding {
+                // The lying-relay fault: constraints are ignored.
+                return std::collections::HashSet::new();
+            }
             self.constraints
                 .constrained(bid.slot)
                 .iter()

@@ -296,3 +296,49 @@ async fn reading_constraints_back_respects_receivers() {
         json!({ "constraintTypes": [1] })
     );
 }
+
+#[tokio::test]
+async fn a_withholding_relay_hides_constraints_and_serves_unproven_blocks() {
+    let f = fixture();
+    let builder = sim::bls_key(32);
+    let promised = sim::transactions(41, 0, 2);
+    constrain(&f, &promised).await;
+    let constraints_uri = format!("/constraints/v0/relay/constraints/{}", SLOT.0);
+    assert_eq!(
+        f.get(&constraints_uri)
+            .await
+            .json()
+            .as_array()
+            .map(Vec::len),
+        Some(1),
+        "an honest relay shows the constraints"
+    );
+
+    f.relay.withhold_constraints();
+    assert_eq!(
+        f.get(&constraints_uri)
+            .await
+            .json()
+            .as_array()
+            .map(Vec::len),
+        Some(0),
+        "the lying relay hides them"
+    );
+    // A block without the constrained transactions and without proofs is now taken, and
+    // served to the proposer's sidecar with no proofs: its check must catch it.
+    let unproven = f.block(&builder, 90, 6, &[]);
+    let answer = f.submit(&unproven).await;
+    assert_eq!(answer.status, StatusCode::OK, "{:?}", answer.json());
+    assert_eq!(f.best().await, Some(unproven.block_hash()));
+    let answer = f
+        .get(&f.header_uri("/constraints/v0/builder/header_with_proofs"))
+        .await;
+    let proofs = &answer.json()["data"]["proofs"];
+    assert!(
+        proofs.is_null()
+            || proofs["transaction_hashes"]
+                .as_array()
+                .is_none_or(Vec::is_empty),
+        "no proof of the constraints: {proofs}"
+    );
+}

@@ -1,6 +1,11 @@
-//! Promised transactions go to the execution client's pool (step ⑥'s fallback): inclusion
-//! promises as soon as they are signed, batch transactions as soon as they are sealed, and
-//! every constrained transaction again just before a fallback block is built.
+//! A sealed slot's transactions go to the execution client's pool (step ⑥'s fallback):
+//! every promised L1 transaction and every batch transaction when the slot is sealed, and
+//! again just before a fallback block is built.
+//!
+//! Not earlier: a pool shares its transactions with every block built from it, and a
+//! promise for slot S that lands in an earlier block is a broken promise (the wallet asked
+//! for slot S). At the deadline, the block before S has been proposed, so S's block is the
+//! first that can take them.
 //!
 //! The pool's answers are not interpreted: clients word their refusals differently (and
 //! ethereumjs answers an error for a blob transaction it did accept), so whether a
@@ -11,13 +16,9 @@ use std::{fmt, time::Duration};
 use alloy_primitives::Bytes;
 use futures_util::future::BoxFuture;
 use serde_json::{Value, json};
-use tokio::sync::mpsc;
 
 /// Most transactions sent in one JSON-RPC batch.
 const MAX_BATCH: usize = 256;
-/// Promised bundles queued for the pool at most; more are dropped (they are re-sent before
-/// the fallback is built).
-pub(crate) const QUEUE: usize = 1024;
 
 /// Where transactions are handed to be built into blocks.
 pub trait TxPool: Send + Sync + fmt::Debug {
@@ -81,16 +82,5 @@ impl TxPool for RpcPool {
                 }
             }
         })
-    }
-}
-
-/// Forwards each promised bundle from `promised` to `pool`, in order, until the sender
-/// side is dropped.
-pub(crate) async fn forward(
-    mut promised: mpsc::Receiver<Vec<Bytes>>,
-    pool: std::sync::Arc<dyn TxPool>,
-) {
-    while let Some(txs) = promised.recv().await {
-        pool.submit(&txs).await;
     }
 }

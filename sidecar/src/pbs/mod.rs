@@ -7,7 +7,7 @@
 //! | `seal`, `nonces` | ④ at each of our slots' deadline: batch transactions (committer nonces managed), BLS-signed constraints, journaled before they leave |
 //! | `relays` | ④ ⑥ relay endpoints (`0x<pubkey>@url`), their client, retries with backoff |
 //! | `verify` | ⑥ a relay bid's signature, slot, parent and proofs against our own promises; the best of several |
-//! | `mempool`, `attributes`, `fallback`, `engine` | ⑥ promised transactions to the execution client's pool; the slot's payload attributes; the local block through the Engine API (`baton-engine`), checked to carry every promise |
+//! | `mempool`, `attributes`, `fallback`, `engine` | ⑥ a sealed slot's transactions to the execution client's pool; the slot's payload attributes; the local block through the Engine API (`baton-engine`), checked to carry every promise |
 //! | `producer`, `proxy`, `error` | ⑥ the builder API the beacon node calls: `status`, `registerValidator`, `getHeader`, `submitBlindedBlock` |
 //!
 //! It must hold when relays lie or vanish: a relay's bid is served only if it proves every
@@ -187,11 +187,6 @@ impl Pbs {
             pool: pool.clone(),
             delegator,
         }));
-        if let Some(pool) = pool.clone() {
-            let (sink, promised) = tokio::sync::mpsc::channel(mempool::QUEUE);
-            service.send_promised_to(sink);
-            tasks.push(tokio::spawn(mempool::forward(promised, pool)));
-        }
         let current = chain.slot_at(clock.now_ms() / 1000).unwrap_or_default();
         for record in replayed.iter().filter(|r| r.slot >= current) {
             if let Err(error) = service.seal_slot(record.slot) {

@@ -16,13 +16,13 @@ use std::{
     future::Future,
     net::IpAddr,
     sync::{
-        Arc, Mutex, OnceLock,
+        Arc, Mutex,
         atomic::{AtomicBool, Ordering},
     },
     time::Instant,
 };
 
-use alloy_primitives::{Address, B256, Bytes, U256};
+use alloy_primitives::{Address, B256, U256};
 use alloy_signer_local::PrivateKeySigner;
 use baton_preconf::{
     BatonDomain, BlsPublicKey, ChainSpec, RollupId, SignedCommitment, SignedRequest, Slot,
@@ -34,7 +34,7 @@ pub use listing::{MAX_LISTED_COMMITMENTS, MAX_LISTED_SLOTS};
 
 use crate::{
     execution::ExecutionState,
-    journal::{Journal, JournalEntry, Reservation, SealRecord},
+    journal::{Journal, JournalEntry, SealRecord},
     l2::L2Client,
     ledger::{Ledger, SlotContents},
     lookahead::{Duties, SlotClock},
@@ -103,9 +103,6 @@ pub struct Service {
     journal_failed: AtomicBool,
     ip_limiter: RateLimiter<IpAddr>,
     wallet_limiter: RateLimiter<Address>,
-    /// Where the raw L1 transactions of each new inclusion promise go (the execution
-    /// client's pool, step ⑥), if set.
-    promised: OnceLock<tokio::sync::mpsc::Sender<Vec<Bytes>>>,
 }
 
 /// What the service runs on, besides its configuration and key.
@@ -182,7 +179,6 @@ impl Service {
             l2,
             commitments: Mutex::new(commitments),
             journal_failed: AtomicBool::new(false),
-            promised: OnceLock::new(),
         };
         Ok((service, restored))
     }
@@ -315,7 +311,7 @@ impl Service {
         &self,
         plan: impl FnOnce(&Ledger) -> Result<Option<JournalEntry>, RpcError>,
     ) -> Result<Option<SignedCommitment>, RpcError> {
-        let (pending, commitment, l1_txs) = {
+        let (pending, commitment) = {
             let mut ledger = self.ledger.lock().map_err(|_| RpcError::Internal)?;
             let Some(entry) = plan(&ledger)? else {
                 return Ok(None);
@@ -325,11 +321,7 @@ impl Service {
                 .submit(&entry)
                 .map_err(|e| self.journal_failure(&e))?;
             ledger.apply(&entry);
-            let l1_txs = match entry.reservation {
-                Reservation::Inclusion { txs, .. } => txs,
-                Reservation::Sequencing { .. } => Vec::new(),
-            };
-            (pending, entry.commitment, l1_txs)
+            (pending, entry.commitment)
         };
         pending
             .durable()
@@ -345,20 +337,7 @@ impl Service {
             commitments.insert(signed.commitment.request_id, signed.clone());
         }
         tracing::debug!(slot = signed.commitment.slot.0, request_id = %signed.commitment.request_id, kind = ?signed.commitment.kind, "promise signed");
-        if !l1_txs.is_empty()
-            && let Some(sink) = self.promised.get()
-        {
-            // Best effort: every constrained transaction is handed over again before a
-            // fallback block is built.
-            let _ = sink.try_send(l1_txs);
-        }
         Ok(Some(signed))
-    }
-
-    /// Sends the raw L1 transactions of every inclusion promise made from now on to
-    /// `sink` (the execution client's pool). Only the first call takes effect.
-    pub fn send_promised_to(&self, sink: tokio::sync::mpsc::Sender<Vec<Bytes>>) {
-        let _ = self.promised.set(sink);
     }
 
     /// Seals `slot` at its deadline (step ④): no promise is made in it any more; returns

@@ -6,8 +6,10 @@
 //! process started is stopped when [`Devnet`] drops, and recorded in `<data-dir>/pids`.
 
 mod children;
+mod engine_mux;
 mod faults;
 mod operators;
+mod ports;
 mod roles;
 mod rollups;
 
@@ -20,9 +22,11 @@ use std::{
 
 use baton_contracts::DeployParams;
 use baton_engine::{EngineClient, JwtSecret};
-use baton_toolchain::{Anvil, EthereumJs, EthereumJsOptions, Redis, Tool, free_port, locate};
+use baton_toolchain::{Anvil, EthereumJs, EthereumJsOptions, Redis, Tool, locate};
 pub use children::{Child, alive, binary, stop_recorded};
+use engine_mux::EngineMux;
 use eyre::WrapErr;
+use ports::Ports;
 pub use roles::{DEPLOYER, FIRST_WALLET, KEYSTORE_PASSWORD, SidecarRole, dev_signer};
 pub use rollups::Rollups;
 use serde::Serialize;
@@ -119,6 +123,7 @@ pub struct Devnet {
     relay: Child,
     rollups: Rollups,
     beacon: BeaconHandle,
+    _engine_mux: EngineMux,
     _redis: Option<Redis>,
     _l1: EthereumJs,
     /// What it offers.
@@ -134,11 +139,6 @@ fn now() -> u64 {
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or_default()
-}
-
-fn addr_port() -> eyre::Result<(String, u16)> {
-    let port = free_port().wrap_err("picking a free port")?;
-    Ok((format!("127.0.0.1:{port}"), port))
 }
 
 #[allow(clippy::needless_pass_by_value)] // Takes `&str`, numbers and addresses alike.
@@ -207,13 +207,18 @@ impl Devnet {
             children::record_external(&pids_path, pid)?;
         }
         let jwt = JwtSecret::from_hex(l1.jwt_hex())?;
+        let engine_mux = EngineMux::start(
+            tokio::net::TcpListener::bind("127.0.0.1:0").await?,
+            &l1.engine_url(),
+        )?;
 
         // Where everything will listen.
-        let (relay_addr, _) = addr_port()?;
+        let mut ports = Ports::default();
+        let relay_addr = ports.reserve()?;
         let relay_url = format!("http://{relay_addr}");
         let sidecar_addrs = sidecar_roles
             .iter()
-            .map(|_| Ok((addr_port()?.0, addr_port()?.0)))
+            .map(|_| Ok((ports.reserve()?, ports.reserve()?)))
             .collect::<eyre::Result<Vec<_>>>()?;
         let relay_key = roles::bls_key(3_000)?;
         let relay_pubkey = relay_key.public_key().to_string();
@@ -238,7 +243,7 @@ impl Devnet {
             })
             .collect();
         let execution = ExecutionLayer::new(
-            EngineClient::new(&l1.engine_url(), jwt.clone()),
+            EngineClient::new(engine_mux.url(), jwt.clone()),
             &l1.rpc_url(),
         );
         let mut beacon_config = BeaconConfig::devnet(
@@ -321,9 +326,10 @@ impl Devnet {
         if config.faults.relay_withholds_constraints {
             relay_args.push(s("--fault.withhold-constraints"));
         }
+        ports.release(&[&relay_addr]);
         let relay = Child::spawn("relay", "baton-relay", &relay_args, &logs, &pids_path)?;
 
-        let (builder_metrics_addr, _) = addr_port()?;
+        let builder_metrics_addr = ports.reserve()?;
         let mut builder_args = vec![
             s("--beacon-url"),
             beacon_url.clone(),
@@ -332,7 +338,7 @@ impl Devnet {
             s("--el.rpc"),
             l1.rpc_url(),
             s("--el.engine-url"),
-            l1.engine_url(),
+            engine_mux.url().to_owned(),
             s("--el.jwt-secret"),
             l1.jwt_path().display().to_string(),
             s("--builder.key"),
@@ -344,6 +350,7 @@ impl Devnet {
         if config.faults.builder_drops_constraint {
             builder_args.push(s("--fault.drop-constraint"));
         }
+        ports.release(&[&builder_metrics_addr]);
         let builder = Child::spawn("builder", "baton-builder", &builder_args, &logs, &pids_path)?;
 
         // The rollups.
@@ -417,7 +424,7 @@ impl Devnet {
                 s("--l1.rpc"),
                 l1.rpc_url(),
                 s("--l1.engine-url"),
-                l1.engine_url(),
+                engine_mux.url().to_owned(),
                 s("--l1.jwt-secret"),
                 l1.jwt_path().display().to_string(),
                 s("--rollup-inbox"),
@@ -433,6 +440,7 @@ impl Devnet {
             ];
             args.extend(chain_args.iter().cloned());
             let name = format!("sidecar-{}", role.name);
+            ports.release(&[rpc_addr, builder_addr]);
             sidecars.push(Child::spawn(
                 &name,
                 "baton-sidecar",
@@ -534,6 +542,7 @@ impl Devnet {
             relay,
             rollups,
             beacon,
+            _engine_mux: engine_mux,
             _redis: redis,
             _l1: l1,
             info,

@@ -101,12 +101,34 @@ async fn nonce(rpc: &str, address: Address) -> eyre::Result<u64> {
     Ok(provider.get_transaction_count(address).await?)
 }
 
-/// Waits (about a minute at most) for a slot the sidecar sells with a registered committer.
-async fn next_slot(wallet: &Wallet) -> eyre::Result<Slot> {
+/// Waits (about a minute at most) for a slot sidecar `sidecar` sells, with a registered
+/// committer, that starts at least [`LEAD`] from now (sooner ones may close while asking).
+async fn next_slot(info: &DevnetInfo, sidecar: usize) -> eyre::Result<Slot> {
+    let client = SidecarClient::new(&info.sidecars[sidecar].rpc_url)?;
+    let l1 = L1View::connect(
+        &info.l1_rpc,
+        info.contracts.registry,
+        info.contracts.rollup_inbox,
+        chain(info),
+    )?;
     for _ in 0..120 {
-        match wallet.next_slot().await {
-            Ok(Some(slot)) => return Ok(slot),
-            Ok(None) => {}
+        let now_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)?
+            .as_millis();
+        match client.slots().await {
+            Ok(offers) => {
+                for offer in offers {
+                    let start_ms =
+                        u128::from(info.genesis_time + offer.slot.0 * info.seconds_per_slot)
+                            * 1_000;
+                    if start_ms < now_ms + LEAD.as_millis() {
+                        continue;
+                    }
+                    if l1.committer_of(&offer.validator_pubkey).await? != Address::ZERO {
+                        return Ok(offer.slot);
+                    }
+                }
+            }
             Err(error) => tracing::debug!(%error, "no slot on offer yet"),
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
@@ -115,6 +137,10 @@ async fn next_slot(wallet: &Wallet) -> eyre::Result<Slot> {
         "the sidecar offered no slot with a registered committer within a minute"
     ))
 }
+
+/// How far ahead a promised slot must start: the sidecars' 1 s sealing deadline and a
+/// second to ask.
+const LEAD: Duration = Duration::from_millis(2_000);
 
 async fn receipt_index(rpc: &str, tx: B256) -> eyre::Result<(u64, u64)> {
     let provider = ProviderBuilder::new().connect_http(rpc.parse()?);
@@ -144,7 +170,7 @@ pub async fn inclusion(
 ) -> eyre::Result<Landed> {
     let signer = dev_signer(FIRST_WALLET + wallet_index)?;
     let wallet = wallet(info, signer.clone(), sidecar)?;
-    let slot = next_slot(&wallet).await?;
+    let slot = next_slot(info, sidecar).await?;
     let nonce = nonce(&info.l1_rpc, signer.address()).await?;
     let tx = transfer(&signer, info.l1_chain_id, nonce, Address::repeat_byte(0xb0))?;
     let hash = keccak256(&tx);
@@ -180,7 +206,7 @@ pub async fn sequencing(
 ) -> eyre::Result<Vec<Landed>> {
     let signer = dev_signer(FIRST_WALLET + wallet_index)?;
     let wallet = wallet(info, signer.clone(), sidecar)?;
-    let slot = next_slot(&wallet).await?;
+    let slot = next_slot(info, sidecar).await?;
     let mut txs = Vec::with_capacity(rollups.len());
     for &r in rollups {
         let rollup = info

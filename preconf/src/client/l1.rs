@@ -154,8 +154,17 @@ impl L1View {
             .from_block(stored.blockNumber)
             .to_block(stored.blockNumber);
         let logs = self.provider.get_logs(&filter).await.map_err(Self::l1)?;
+        // Check the topics here too: some clients (ethereumjs 0.10) ignore topic filters
+        // past the first and return every event of the block.
+        let wanted = [
+            IRollupInboxView::BatchSubmitted::SIGNATURE_HASH,
+            B256::left_padding_from(&rollup.0.to_be_bytes()),
+            B256::left_padding_from(&slot.0.to_be_bytes()),
+            submitter.into_word(),
+        ];
         let log = logs
-            .first()
+            .iter()
+            .find(|log| log.address() == self.inbox && log.topics() == wanted)
             .ok_or_else(|| ClientError::L1("the batch's event is missing".into()))?;
         let event =
             IRollupInboxView::BatchSubmitted::decode_log_data(log.data()).map_err(Self::l1)?;

@@ -67,30 +67,26 @@ pub async fn status(info: &crate::DevnetInfo) -> eyre::Result<String> {
     )?;
     let _ = writeln!(out, "slot    proposer  opted in  block     txs  built by");
     for record in slots["data"].as_array().into_iter().flatten().rev() {
-        let index = record["proposer_index"].as_u64().unwrap_or_default();
+        let text = |v: &Value| v.as_str().map_or_else(|| v.to_string(), str::to_owned);
+        let index: u64 = text(&record["proposer_index"]).parse().unwrap_or_default();
         let opted_in = !info.plain_validators.contains(&index);
-        let outcome = &record["outcome"];
-        let (block, txs, source) = match outcome.get("Proposed") {
-            Some(block) => (
-                block["block_number"].to_string(),
-                block["tx_count"].to_string(),
-                describe_source(&block["source"], info),
-            ),
-            None => (
+        let (block, txs, source) = if record["outcome"] == "proposed" {
+            (
+                text(&record["block_number"]),
+                text(&record["tx_count"]),
+                describe_source(&record["source"], info),
+            )
+        } else {
+            (
                 "-".into(),
                 "-".into(),
-                format!(
-                    "missed ({})",
-                    outcome["Missed"]["reason"].as_str().unwrap_or("?")
-                ),
-            ),
+                format!("missed ({})", text(&record["reason"])),
+            )
         };
         let _ = writeln!(
             out,
             "{:<7} {:<9} {:<9} {:<9} {:<4} {}",
-            record["slot"]
-                .as_str()
-                .map_or_else(|| record["slot"].to_string(), str::to_owned),
+            text(&record["slot"]),
             index,
             if opted_in { "yes" } else { "no" },
             block,
@@ -118,19 +114,16 @@ pub async fn status(info: &crate::DevnetInfo) -> eyre::Result<String> {
 }
 
 fn describe_source(source: &Value, info: &crate::DevnetInfo) -> String {
-    if let Some(url) = source.get("Builder").and_then(|b| b["url"].as_str()) {
-        if let Some(sidecar) = info
-            .sidecars
-            .iter()
-            .find(|s| url.starts_with(&s.builder_url))
-        {
-            return format!("sidecar {} (relay bid or its fallback)", sidecar.name);
+    match source["kind"].as_str() {
+        Some("builder") => {
+            let url = source["url"].as_str().unwrap_or_default();
+            match info.sidecars.iter().find(|s| url.starts_with(&s.builder_url)) {
+                Some(sidecar) => format!("sidecar {} (a relay bid or its fallback)", sidecar.name),
+                None => "relay".into(),
+            }
         }
-        return "relay".into();
-    }
-    match source.as_str() {
-        Some("Local") => "beacon service, local block".into(),
-        Some("Published") => "published by the relay".into(),
+        Some("published") => "published by the relay".into(),
+        Some("local") => "beacon service, local block".into(),
         _ => source.to_string(),
     }
 }
@@ -138,6 +131,34 @@ fn describe_source(source: &Value, info: &crate::DevnetInfo) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn describes_where_blocks_came_from() {
+        let info: crate::DevnetInfo = serde_json::from_value(serde_json::json!({
+            "l1_rpc": "", "l1_engine": "", "jwt_secret_file": "", "l1_chain_id": 1,
+            "genesis_time": 0, "seconds_per_slot": 2, "slots_per_epoch": 8,
+            "beacon_url": "", "relay_url": "http://r", "relay_pubkey": "", "redis_url": null,
+            "builder_metrics": "", "rollup_node_url": "", "plain_validators": [6, 7],
+            "sidecars": [{"name": "a", "rpc_url": "", "builder_url": "http://127.0.0.1:9",
+                          "committer": "0x0000000000000000000000000000000000000001",
+                          "validators": [0]}],
+            "rollups": [], "dev_keys": [], "logs": "", "explorer_url": "",
+            "contracts": {"deployer": "0x0000000000000000000000000000000000000001",
+                "registry": "0x0000000000000000000000000000000000000001",
+                "rollup_inbox": "0x0000000000000000000000000000000000000001",
+                "slasher": "0x0000000000000000000000000000000000000001",
+                "rollups": [], "transactions": []}
+        }))
+        .unwrap();
+        let builder = serde_json::json!({"kind": "builder", "url": "http://127.0.0.1:9"});
+        assert!(describe_source(&builder, &info).starts_with("sidecar a"));
+        let relay = serde_json::json!({"kind": "builder", "url": "http://r"});
+        assert_eq!(describe_source(&relay, &info), "relay");
+        assert_eq!(
+            describe_source(&serde_json::json!({"kind": "local"}), &info),
+            "beacon service, local block"
+        );
+    }
 
     #[test]
     fn reads_unlabelled_counters() {

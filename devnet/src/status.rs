@@ -33,14 +33,18 @@ async fn get(http: &reqwest::Client, url: &str) -> eyre::Result<String> {
         .wrap_err_with(|| format!("reading {url}"))
 }
 
-/// The value of the un-labelled Prometheus counter `name` in `text`.
+/// The sum of every series of the Prometheus counter `name` in `text` (`None`: absent).
 fn counter(text: &str, name: &str) -> Option<f64> {
-    text.lines().filter(|l| !l.starts_with('#')).find_map(|l| {
-        let (metric, value) = l.split_once(' ')?;
-        (metric == name)
-            .then(|| value.trim().parse().ok())
-            .flatten()
-    })
+    let values: Vec<f64> = text
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| {
+            let (metric, value) = l.rsplit_once(' ')?;
+            let base = metric.split('{').next()?;
+            (base == name).then(|| value.trim().parse().ok()).flatten()
+        })
+        .collect();
+    (!values.is_empty()).then(|| values.iter().sum())
 }
 
 /// The status report.
@@ -95,20 +99,21 @@ pub async fn status(info: &crate::DevnetInfo) -> eyre::Result<String> {
         );
     }
     for sidecar in &info.sidecars {
-        let metrics = get(&http, &format!("{}/metrics", sidecar.rpc_url)).await;
-        let promised = metrics
-            .as_deref()
-            .ok()
-            .and_then(|m| counter(m, "baton_sidecar_commitments_total"));
-        let _ = writeln!(
-            out,
-            "sidecar {}: {}",
-            sidecar.name,
-            promised.map_or_else(
-                || "not answering".to_owned(),
-                |n| format!("{n} promises made since it started")
-            )
-        );
+        let line = match get(&http, &format!("{}/metrics", sidecar.rpc_url)).await {
+            Ok(m) => {
+                let n = |name: &str| counter(&m, name).unwrap_or_default();
+                format!(
+                    "{} promises made, {} slots sealed, {} relay bids, {} fallback blocks served, {} promise alarms (since it started)",
+                    n("baton_sidecar_commitments_total"),
+                    n("baton_sidecar_slots_sealed_total"),
+                    n("baton_sidecar_bids_received_total"),
+                    n("baton_sidecar_fallbacks_used_total"),
+                    n("baton_sidecar_promise_alarms_total"),
+                )
+            }
+            Err(_) => "not answering".to_owned(),
+        };
+        let _ = writeln!(out, "sidecar {}: {line}", sidecar.name);
     }
     Ok(out)
 }
@@ -161,9 +166,10 @@ mod tests {
     }
 
     #[test]
-    fn reads_unlabelled_counters() {
-        let text = "# HELP x\nbaton_sidecar_commitments_total 12\nbaton_sidecar_rejections_total{code=\"1\"} 3\n";
-        assert_eq!(counter(text, "baton_sidecar_commitments_total"), Some(12.0));
-        assert_eq!(counter(text, "baton_sidecar_rejections_total"), None);
+    fn sums_every_series_of_a_counter() {
+        let text = "# HELP x\nbaton_sidecar_slots_sealed_total 12\nbaton_sidecar_commitments_total{kind=\"a\"} 3\nbaton_sidecar_commitments_total{kind=\"b\"} 4\n";
+        assert_eq!(counter(text, "baton_sidecar_slots_sealed_total"), Some(12.0));
+        assert_eq!(counter(text, "baton_sidecar_commitments_total"), Some(7.0));
+        assert_eq!(counter(text, "baton_sidecar_commitments"), None);
     }
 }

@@ -49,6 +49,8 @@ pub struct Config {
     /// A slot's block is rebuilt for new constraints until this many ms after the slot
     /// starts (the relays' getHeader cut-off).
     pub cutoff_ms: u64,
+    /// The fee recipient of built blocks, if not the proposer's.
+    pub coinbase: Option<alloy_primitives::Address>,
     /// Fault switches.
     pub faults: Faults,
 }
@@ -74,6 +76,7 @@ mod tests {
             seconds_per_slot: 2,
             slots_per_epoch: 8,
             cutoff_ms: 3000,
+            coinbase: None,
             faults: Faults::default(),
         };
         let text = format!("{config:?}");

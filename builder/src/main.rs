@@ -81,6 +81,12 @@ struct Cli {
         default_value_t = 3000
     )]
     timing_cutoff_ms: u64,
+    /// Build blocks paying this address (the builder's coinbase) instead of the proposer's
+    /// registered fee recipient; the bid still names the proposer's. Builders on a shared
+    /// execution client use it so their builds never share a payload with the proposer's
+    /// own local block [default: the proposer's fee recipient].
+    #[arg(long = "builder.coinbase", env = "BATON_BUILDER_COINBASE")]
+    builder_coinbase: Option<alloy_primitives::Address>,
     /// Fault switch for tests: leave one constrained transaction out of each block and
     /// submit anyway (the relay must refuse it).
     #[arg(
@@ -126,6 +132,7 @@ impl TryFrom<Cli> for Config {
             seconds_per_slot: cli.chain_seconds_per_slot,
             slots_per_epoch: cli.chain_slots_per_epoch,
             cutoff_ms: cli.timing_cutoff_ms,
+            coinbase: cli.builder_coinbase,
             faults: Faults {
                 drop_constraint: cli.fault_drop_constraint,
             },

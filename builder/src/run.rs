@@ -120,6 +120,7 @@ pub async fn run(
         relays: relays.clone(),
         faults: config.faults,
         cutoff_ms: config.cutoff_ms,
+        coinbase: config.coinbase,
         clock: Arc::new(SystemClock),
     }));
     let mut tasks = vec![tokio::spawn(follow_attributes(beacon, builder.clone()))];

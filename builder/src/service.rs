@@ -65,6 +65,7 @@ pub struct Builder {
     pub(crate) relays: Vec<RelayClient>,
     pub(crate) faults: Faults,
     pub(crate) cutoff_ms: u64,
+    pub(crate) coinbase: Option<Address>,
     pub(crate) metrics: Arc<Metrics>,
     pub(crate) clock: Arc<dyn SlotClock>,
     state: Mutex<State>,
@@ -89,6 +90,8 @@ pub struct Parts {
     pub faults: Faults,
     /// Rebuild cut-off, ms into the slot.
     pub cutoff_ms: u64,
+    /// The fee recipient of built blocks, if not the proposer's.
+    pub coinbase: Option<Address>,
     /// The clock.
     pub clock: Arc<dyn SlotClock>,
 }
@@ -110,6 +113,7 @@ impl Builder {
             relays: parts.relays,
             faults: parts.faults,
             cutoff_ms: parts.cutoff_ms,
+            coinbase: parts.coinbase,
             metrics: Arc::new(Metrics::default()),
             clock: parts.clock,
         }
@@ -402,6 +406,7 @@ mod tests {
             relays: vec![RelayClient::new(dead)],
             faults: Faults::default(),
             cutoff_ms: 3_000,
+            coinbase: None,
             clock: clock.clone(),
         }));
         builder.announce(attributes(11, 1));

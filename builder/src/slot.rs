@@ -176,7 +176,8 @@ pub async fn build_and_submit(
         tracing::warn!(slot = slot.0, tx = %hash, "fault switch: leaving a constrained transaction out");
     }
     let answers = feed_pool(builder, &constraints.all, dropped).await;
-    let Some(built) = build(builder, attributes, registered.fee_recipient).await else {
+    let fee_recipient = builder.coinbase.unwrap_or(registered.fee_recipient);
+    let Some(built) = build(builder, attributes, fee_recipient).await else {
         return round;
     };
     let payload = &built.payload;

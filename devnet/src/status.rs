@@ -122,7 +122,11 @@ fn describe_source(source: &Value, info: &crate::DevnetInfo) -> String {
     match source["kind"].as_str() {
         Some("builder") => {
             let url = source["url"].as_str().unwrap_or_default();
-            match info.sidecars.iter().find(|s| url.starts_with(&s.builder_url)) {
+            match info
+                .sidecars
+                .iter()
+                .find(|s| url.starts_with(&s.builder_url))
+            {
                 Some(sidecar) => format!("sidecar {} (a relay bid or its fallback)", sidecar.name),
                 None => "relay".into(),
             }
@@ -168,7 +172,10 @@ mod tests {
     #[test]
     fn sums_every_series_of_a_counter() {
         let text = "# HELP x\nbaton_sidecar_slots_sealed_total 12\nbaton_sidecar_commitments_total{kind=\"a\"} 3\nbaton_sidecar_commitments_total{kind=\"b\"} 4\n";
-        assert_eq!(counter(text, "baton_sidecar_slots_sealed_total"), Some(12.0));
+        assert_eq!(
+            counter(text, "baton_sidecar_slots_sealed_total"),
+            Some(12.0)
+        );
         assert_eq!(counter(text, "baton_sidecar_commitments_total"), Some(7.0));
         assert_eq!(counter(text, "baton_sidecar_commitments"), None);
     }

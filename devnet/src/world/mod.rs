@@ -345,6 +345,10 @@ impl Devnet {
             keys_dir.join("builder.hex").display().to_string(),
             s("--metrics-addr"),
             builder_metrics_addr.clone(),
+            // Its own coinbase: its builds never share a payload (and ethereumjs's frozen
+            // payload cache) with the proposers' local blocks on the one execution client.
+            s("--builder.coinbase"),
+            s(alloy_primitives::Address::repeat_byte(0xb1)),
         ];
         builder_args.extend(chain_args.iter().cloned());
         if config.faults.builder_drops_constraint {

@@ -347,6 +347,10 @@ pub async fn soak(info: &DevnetInfo, slots: u64) -> SoakReport {
                 2 => sequencing(info, 0, 2, &[0]).await,
                 _ => sequencing(info, last_sidecar, 3, &[1]).await,
             };
+            if result.is_err() {
+                // Let the chain (and the rollup node) move on before asking again.
+                tokio::time::sleep(Duration::from_secs(info.seconds_per_slot)).await;
+            }
             results.push(result.map_err(|e| format!("{e:#}")));
             round += 1;
         }

@@ -156,7 +156,7 @@ impl Wallet {
         })
     }
 
-    /// Follows `promise` on L1, every `poll`, until it is kept or its slot has passed.
+    /// Follows `promise` on L1, every `poll`, until it is kept or a later slot is the head.
     pub async fn track(&self, promise: &Promise, poll: Duration) -> Result<Outcome, ClientError> {
         let commitment = &promise.signed.commitment;
         let slot = commitment.slot;
@@ -170,7 +170,9 @@ impl Wallet {
             };
             match decided {
                 Some(outcome) => return Ok(outcome),
-                None if head >= slot => {
+                // Only once a later slot is the head: a node can serve the slot's block
+                // a moment before its receipts (ethereumjs does).
+                None if head > slot => {
                     return Ok(Outcome::Broken {
                         reason: format!("slot {} passed without the promise kept", slot.0),
                     });

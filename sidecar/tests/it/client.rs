@@ -173,6 +173,8 @@ async fn a_promise_is_verified_and_tracked_until_kept_or_broken() {
         .await
         .unwrap();
     sidecar.mine_in(head_slot + 4).await;
+    // Decided once a later slot's block is the head.
+    sidecar.mine_in(head_slot + 5).await;
     let outcome = wallet
         .track(&second, Duration::from_millis(50))
         .await

@@ -251,10 +251,10 @@ pub async fn sequencing(
     Ok(landed)
 }
 
-/// Waits (about 30 s at most) for the L2 receipt the rollup node's derivation produces.
+/// Waits (about 90 s at most) for the L2 receipt the rollup node's derivation produces.
 async fn l2_receipt(l2_rpc: &str, tx: B256) -> eyre::Result<u64> {
     let provider = ProviderBuilder::new().connect_http(l2_rpc.parse()?);
-    for _ in 0..120 {
+    for _ in 0..360 {
         if let Some(receipt) = provider.get_transaction_receipt(tx).await? {
             eyre::ensure!(receipt.status(), "L2 transaction {tx} reverted");
             return Ok(receipt.block_number.unwrap_or_default());

@@ -5,5 +5,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod devnet_up;
+mod pbs_faults;
 mod promise_to_final;
 mod sidecar_crash;

@@ -87,15 +87,16 @@ impl SseParser {
     }
 }
 
-/// Reads head events from the beacon node at `base` and calls `on_head` for each; returns
-/// when the stream fails.
-pub async fn read_head_events(
+/// Reads the beacon node's SSE events of `topic` at `base` and calls `on_data` with each
+/// event's `data`; returns when the stream fails or ends.
+pub(crate) async fn read_topic(
     http: &reqwest::Client,
     base: &str,
-    on_head: &(dyn Fn(HeadEvent) + Send + Sync),
+    topic: &str,
+    on_data: &(dyn Fn(&str) + Send + Sync),
 ) -> Result<(), EventsError> {
     let mut response = http
-        .get(format!("{base}/eth/v1/events?topics=head"))
+        .get(format!("{base}/eth/v1/events?topics={topic}"))
         .header("accept", "text/event-stream")
         .send()
         .await?
@@ -103,16 +104,31 @@ pub async fn read_head_events(
     let mut parser = SseParser::default();
     while let Some(chunk) = response.chunk().await? {
         for (event, data) in parser.feed(&chunk)? {
-            if event != "head" {
-                continue;
-            }
-            match serde_json::from_str::<HeadEvent>(&data) {
-                Ok(head) => on_head(head),
-                Err(error) => tracing::warn!(%error, "ignoring a malformed head event"),
+            if event == topic {
+                on_data(&data);
             }
         }
     }
     Err(EventsError::Ended)
+}
+
+/// Reads head events from the beacon node at `base` and calls `on_head` for each; returns
+/// when the stream fails.
+pub async fn read_head_events(
+    http: &reqwest::Client,
+    base: &str,
+    on_head: &(dyn Fn(HeadEvent) + Send + Sync),
+) -> Result<(), EventsError> {
+    read_topic(
+        http,
+        base,
+        "head",
+        &|data| match serde_json::from_str::<HeadEvent>(data) {
+            Ok(head) => on_head(head),
+            Err(error) => tracing::warn!(%error, "ignoring a malformed head event"),
+        },
+    )
+    .await
 }
 
 /// Follows head events forever, waking `wake` on each; reconnects after failures.

@@ -9,7 +9,7 @@ use baton_preconf::ssz::PayloadAttributes;
 use serde_json::Value;
 
 use super::state::SlotAttributes;
-use crate::head_events::{EventsError, SseParser};
+use crate::head_events::{EventsError, read_topic};
 
 /// Parses one event's `data` line (`{"version": ..., "data": {...}}`).
 pub fn parse_event(data: &str) -> Result<SlotAttributes, String> {
@@ -29,27 +29,18 @@ async fn read(
     base: &str,
     on_attributes: &(dyn Fn(SlotAttributes) + Send + Sync),
 ) -> Result<(), EventsError> {
-    let mut response = http
-        .get(format!("{base}/eth/v1/events?topics=payload_attributes"))
-        .header("accept", "text/event-stream")
-        .send()
-        .await?
-        .error_for_status()?;
-    let mut parser = SseParser::default();
-    while let Some(chunk) = response.chunk().await? {
-        for (event, data) in parser.feed(&chunk)? {
-            if event != "payload_attributes" {
-                continue;
+    read_topic(
+        http,
+        base,
+        "payload_attributes",
+        &|data| match parse_event(data) {
+            Ok(attributes) => on_attributes(attributes),
+            Err(reason) => {
+                tracing::warn!(%reason, "ignoring a malformed payload_attributes event");
             }
-            match parse_event(&data) {
-                Ok(attributes) => on_attributes(attributes),
-                Err(reason) => {
-                    tracing::warn!(%reason, "ignoring a malformed payload_attributes event");
-                }
-            }
-        }
-    }
-    Err(EventsError::Ended)
+        },
+    )
+    .await
 }
 
 /// Follows the beacon node's `payload_attributes` events forever.

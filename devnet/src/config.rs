@@ -11,6 +11,9 @@ pub struct StartFaults {
     /// The relay lies: it hides constraints from builders and serves their unproven
     /// blocks (the sidecars must refuse those bids and serve their fallback).
     pub relay_withholds_constraints: bool,
+    /// Sidecar `a`'s operator leaves each sealed slot's last promised L1 transaction out
+    /// (a broken promise, for the dispute and slashing scenarios).
+    pub sidecar_drops_promised_tx: bool,
 }
 
 /// How to start the devnet.

@@ -93,6 +93,12 @@ struct UpArgs {
         env = "BATON_DEVNET_FAULT_RELAY_WITHHOLDS_CONSTRAINTS"
     )]
     relay_withholds_constraints: bool,
+    /// Fault: sidecar a leaves each sealed slot's last promised L1 transaction out.
+    #[arg(
+        long = "fault.sidecar-drops-promised-tx",
+        env = "BATON_DEVNET_FAULT_SIDECAR_DROPS_PROMISED_TX"
+    )]
+    sidecar_drops_promised_tx: bool,
 }
 
 impl From<UpArgs> for DevnetConfig {
@@ -109,6 +115,7 @@ impl From<UpArgs> for DevnetConfig {
             faults: StartFaults {
                 builder_drops_constraint: args.builder_drops_constraint,
                 relay_withholds_constraints: args.relay_withholds_constraints,
+                sidecar_drops_promised_tx: args.sidecar_drops_promised_tx,
             },
         }
     }

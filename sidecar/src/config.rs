@@ -52,6 +52,9 @@ pub struct BuilderConfig {
     pub batch_tip_wei: u128,
     /// Validator keys whose delegations are published (may be empty).
     pub validator_keys: ValidatorKeys,
+    /// Fault for end-to-end tests: each sealed slot leaves its last promised L1
+    /// transaction out of its constraints and its fallback (a broken promise to slash).
+    pub fault_drop_promised_tx: bool,
 }
 
 /// Where the sidecar learns which rollups it sequences.

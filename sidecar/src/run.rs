@@ -253,6 +253,7 @@ async fn start_block_production(
         validator_keys: builder.validator_keys.0.clone(),
         inbox,
         batch_tip_wei: builder.batch_tip_wei,
+        drop_promised_tx: builder.fault_drop_promised_tx,
         relays: builder.relays.clone(),
         timing: builder.timing,
         beacon_url: config.beacon_url.clone(),

@@ -124,3 +124,54 @@ async fn lying_and_vanishing_relays_cannot_break_a_promise() -> eyre::Result<()>
     std::fs::remove_dir_all(dir)?;
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operator_that_drops_a_promised_transaction_breaks_the_promise() -> eyre::Result<()> {
+    let dir = std::env::temp_dir().join(format!("baton-e2e-drop-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let devnet = Devnet::start(&DevnetConfig {
+        data_dir: dir.clone(),
+        explorer_port: 0,
+        faults: StartFaults {
+            sidecar_drops_promised_tx: true,
+            ..StartFaults::default()
+        },
+        ..DevnetConfig::default()
+    })
+    .await?;
+    let info = devnet.info.clone();
+    // Sidecar a signs the promise, then leaves the transaction out of its slot.
+    let error = demo::inclusion(&info, 0, 0)
+        .await
+        .expect_err("the dropped promise cannot be kept");
+    assert!(format!("{error:#}").contains("broken"), "{error:#}");
+    // Sidecar b, without the fault, keeps its promise.
+    let kept = demo::inclusion(&info, 1, 1).await?;
+    // The explorer names the broken promise.
+    let answer: serde_json::Value = reqwest::get(format!(
+        "{}/api/promises?from={}&to={}",
+        info.explorer_url,
+        kept.slot.saturating_sub(15),
+        kept.slot
+    ))
+    .await?
+    .json()
+    .await?;
+    let statuses: Vec<String> = answer["promises"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|p| format!("{}:{}", p["sidecar"], p["status"]))
+        .collect();
+    assert!(
+        statuses.iter().any(|s| s == "\"a\":\"broken\""),
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.iter().any(|s| s == "\"b\":\"included\""),
+        "{statuses:?}"
+    );
+    drop(devnet);
+    std::fs::remove_dir_all(dir)?;
+    Ok(())
+}

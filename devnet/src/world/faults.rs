@@ -1,7 +1,7 @@
 //! Fault switches the end-to-end scenarios flip on a running devnet: relay down, sidecar
 //! killed (SIGKILL, as a crash) and restarted, missed slot. The relay that withholds
 //! constraints and the builder that drops one are chosen at start
-//! ([`crate::StartFaults`]); a sidecar that drops a promised transaction is its own flag.
+//! ([`crate::StartFaults`]), as is sidecar `a` dropping a promised transaction.
 
 use std::time::Duration;
 

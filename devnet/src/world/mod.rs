@@ -443,6 +443,9 @@ impl Devnet {
                 s(config.deadline_ms),
             ];
             args.extend(chain_args.iter().cloned());
+            if config.faults.sidecar_drops_promised_tx && role.name == "a" {
+                args.push(s("--fault.drop-promised-tx"));
+            }
             let name = format!("sidecar-{}", role.name);
             ports.release(&[rpc_addr, builder_addr]);
             sidecars.push(Child::spawn(

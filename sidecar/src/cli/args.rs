@@ -190,6 +190,11 @@ pub(crate) struct RunArgs {
     /// Priority fee of rollup batch transactions, wei per gas [default: 1000000000].
     #[arg(long = "builder.batch-tip-wei", env = "BATON_BUILDER_BATCH_TIP_WEI")]
     pub(crate) builder_batch_tip_wei: Option<u128>,
+    /// Fault for end-to-end tests only: every sealed slot leaves its last promised L1
+    /// transaction out (a broken promise the Slasher must punish) [default: off].
+    #[arg(long = "fault.drop-promised-tx", env = "BATON_FAULT_DROP_PROMISED_TX")]
+    #[serde(default)]
+    pub(crate) fault_drop_promised_tx: bool,
     /// The execution client's Engine API, for the fallback block [default: no fallback].
     #[arg(long = "l1.engine-url", env = "BATON_L1_ENGINE_URL")]
     pub(crate) l1_engine_url: Option<String>,
@@ -409,6 +414,7 @@ impl RunArgs {
             jwt_secret: self.l1_jwt_secret.clone(),
             batch_tip_wei: self.builder_batch_tip_wei.unwrap_or(1_000_000_000),
             validator_keys: ValidatorKeys(Arc::new(validator_keys)),
+            fault_drop_promised_tx: self.fault_drop_promised_tx,
         }))
     }
 }

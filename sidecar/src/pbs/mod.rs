@@ -87,6 +87,8 @@ pub struct PbsParts {
     pub inbox: Option<Address>,
     /// Priority fee of batch transactions (wei per gas).
     pub batch_tip_wei: u128,
+    /// Fault: leave each sealed slot's last promised L1 transaction out.
+    pub drop_promised_tx: bool,
     /// The relays.
     pub relays: Vec<RelayEndpoint>,
     /// Builder-API timings.
@@ -134,6 +136,7 @@ impl Pbs {
             validator_keys,
             inbox,
             batch_tip_wei,
+            drop_promised_tx,
             relays,
             timing,
             beacon_url,
@@ -207,6 +210,7 @@ impl Pbs {
                 chain: chain.clone(),
                 inbox,
                 batch_tip_wei,
+                drop_promised_tx,
                 clock: clock.clone(),
             },
             &replayed,

@@ -86,6 +86,9 @@ pub struct SealParts {
     pub inbox: Option<Address>,
     /// Priority fee of batch transactions (wei per gas).
     pub batch_tip_wei: u128,
+    /// Fault for end-to-end tests: leave the slot's last promised L1 transaction out of
+    /// the seal (its constraints, the pool, the fallback), breaking that promise.
+    pub drop_promised_tx: bool,
     /// The clock.
     pub clock: Arc<dyn SlotClock>,
 }
@@ -124,7 +127,16 @@ impl Sealer {
             slot: slot.0,
             source,
         };
-        let contents = parts.service.seal_slot(slot).map_err(service_err)?;
+        let mut contents = parts.service.seal_slot(slot).map_err(service_err)?;
+        if parts.drop_promised_tx
+            && let Some(dropped) = contents.inclusions.pop()
+        {
+            tracing::warn!(
+                slot = slot.0,
+                tx = %alloy::primitives::keccak256(&dropped),
+                "fault switch: leaving a promised transaction out of the slot"
+            );
+        }
         let batches = self.batches(slot, &contents.batches).await;
         let mut payloads: Vec<Bytes> = contents.inclusions.clone();
         payloads.extend(batches.iter().map(|b| b.tx.clone()));

@@ -341,6 +341,7 @@ impl World {
                 jwt_secret: None,
                 batch_tip_wei: 1_000_000_000,
                 validator_keys: ValidatorKeys(Arc::new(vec![sim::bls_key(1)])),
+                fault_drop_promised_tx: false,
             }),
         };
         let (stop, running) = run(config.clone());

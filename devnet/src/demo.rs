@@ -262,7 +262,7 @@ async fn l2_receipt(l2_rpc: &str, tx: B256) -> eyre::Result<u64> {
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
     Err(eyre::eyre!(
-        "no L2 receipt for {tx} within 30 s: the rollup node did not derive it"
+        "no L2 receipt for {tx} within 90 s: the rollup node did not derive it"
     ))
 }
 

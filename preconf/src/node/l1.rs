@@ -4,7 +4,7 @@
 
 use alloy::{
     eips::{BlockId, BlockNumberOrTag},
-    primitives::{Address, B256},
+    primitives::{Address, B256, BloomInput},
     providers::{DynProvider, Provider, ProviderBuilder},
     rpc::types::Filter,
     transports::TransportError,
@@ -33,6 +33,11 @@ alloy::sol! {
         function rollup(uint64 rollupId) external view returns (Rollup memory);
     }
 }
+
+/// Times a block's logs are asked for again when its bloom names the inbox.
+const LOG_RETRIES: u32 = 10;
+/// Pause between those asks.
+const LOG_RETRY_PAUSE: std::time::Duration = std::time::Duration::from_millis(100);
 
 /// The L1 execution client's JSON-RPC.
 #[derive(Debug, Clone)]
@@ -98,11 +103,26 @@ impl L1Client {
             .at_block_hash(block)
             .address(self.inbox)
             .event_signature(BATCH_SUBMITTED_TOPIC);
-        let logs = self
+        let mut logs = self
             .provider
             .get_logs(&filter)
             .await
             .map_err(l1_error("eth_getLogs"))?;
+        // A client can serve a block a moment before its logs (ethereumjs does): when the
+        // block's bloom says the inbox may have logged a batch, ask again for a while.
+        let mut retries = 0;
+        while logs.is_empty() && retries < LOG_RETRIES && self.bloom_says_batch(block).await? {
+            retries += 1;
+            tokio::time::sleep(LOG_RETRY_PAUSE).await;
+            logs = self
+                .provider
+                .get_logs(&filter)
+                .await
+                .map_err(l1_error("eth_getLogs"))?;
+        }
+        if logs.is_empty() && retries == LOG_RETRIES {
+            tracing::warn!(%block, "the block's bloom names the inbox but no batch log came back");
+        }
         let mut out = Vec::with_capacity(logs.len());
         for (i, log) in logs.into_iter().enumerate() {
             if log.removed || log.block_hash.is_some_and(|h| h != block) {
@@ -117,6 +137,20 @@ impl L1Client {
         }
         out.sort_by_key(|log| log.log_index);
         Ok(out)
+    }
+
+    /// Whether block `hash`'s logs bloom may hold an inbox `BatchSubmitted` log.
+    async fn bloom_says_batch(&self, hash: B256) -> Result<bool, NodeError> {
+        let block = self
+            .provider
+            .get_block_by_hash(hash)
+            .await
+            .map_err(l1_error("eth_getBlockByHash"))?;
+        Ok(block.is_some_and(|b| {
+            let bloom = b.header.logs_bloom;
+            bloom.contains_input(BloomInput::Raw(self.inbox.as_slice()))
+                && bloom.contains_input(BloomInput::Raw(BATCH_SUBMITTED_TOPIC.as_slice()))
+        }))
     }
 
     /// The committer registered for `validator` in the state after block `at`

@@ -8,30 +8,12 @@ use std::{
     process::{Child, Command, Stdio},
 };
 
-use eyre::{WrapErr, eyre};
+use eyre::WrapErr;
 
-/// The path of one of the workspace's binaries (`baton-devnet`, `baton-sidecar`, …) in
-/// the target folder of the current build profile. Fails loudly, naming the build
-/// command, when it has not been built.
+/// The path of one of the workspace's binaries (`baton-devnet`, `baton-sidecar`, …) of
+/// this build. Fails loudly, naming the build command, when it has not been built.
 pub fn binary(name: &str) -> eyre::Result<PathBuf> {
-    let root = baton_toolchain::repository_root()
-        .ok_or_else(|| eyre!("cannot find the repository root (set BATON_ROOT)"))?;
-    let target =
-        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
-    let profile = if cfg!(debug_assertions) {
-        "debug"
-    } else {
-        "release"
-    };
-    let path = target.join(profile).join(name);
-    if path.is_file() {
-        Ok(path)
-    } else {
-        Err(eyre!(
-            "{} is not built; run `cargo build --bins` first",
-            path.display()
-        ))
-    }
+    Ok(baton_toolchain::workspace_binary(name)?)
 }
 
 /// A child process of a scenario, killed on drop.

@@ -15,6 +15,7 @@ mod ethereumjs;
 mod locate;
 mod process;
 mod system_contracts;
+mod workspace;
 
 pub use chromium::{Headless, HeadlessError};
 pub use ethereumjs::{EthereumJs, EthereumJsOptions, prague_genesis};
@@ -22,3 +23,4 @@ pub use ethereumjs::{EthereumJs, EthereumJsOptions, prague_genesis};
 pub use locate::{Tool, ToolError, locate, repository_root};
 pub use process::{Anvil, AnvilOptions, Redis, SpawnError, free_port};
 pub use system_contracts::SYSTEM_CONTRACTS;
+pub use workspace::{MissingBinary, workspace_bin_dir, workspace_binary};

@@ -60,24 +60,6 @@ impl Drop for Process {
     }
 }
 
-/// The relay binary, built beside this test's binary (`cargo build -p baton-relay`, or
-/// any `--workspace` build).
-fn relay_binary() -> PathBuf {
-    let exe = std::env::current_exe().expect("the test binary's path");
-    // target/<profile>/deps/it-<hash> → target/<profile>/baton-relay
-    let path = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .expect("the target folder")
-        .join("baton-relay");
-    assert!(
-        path.is_file(),
-        "{} is not built; run `cargo build -p baton-relay` first",
-        path.display()
-    );
-    path
-}
-
 pub(crate) struct World {
     pub(crate) el: EthereumJs,
     pub(crate) engine: EngineClient,
@@ -232,7 +214,7 @@ impl World {
     /// Starts the relay and waits until it is ready and knows the slot's attributes.
     pub(crate) async fn start_relay(&self) -> Process {
         let port = baton_toolchain::free_port().unwrap();
-        let child = Command::new(relay_binary())
+        let child = Command::new(baton_toolchain::workspace_binary("baton-relay").unwrap())
             .args(["--http.addr", &format!("127.0.0.1:{port}")])
             .args(["--beacon.url", self.beacon.url()])
             .args(["--chain.seconds-per-slot", &SECONDS.to_string()])

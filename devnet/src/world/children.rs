@@ -13,35 +13,9 @@ use std::{
 
 use eyre::WrapErr;
 
-/// Where Baton's binaries are: beside the running executable (`target/<profile>/`), or
-/// `BATON_BIN_DIR`.
-pub(crate) fn bin_dir() -> eyre::Result<PathBuf> {
-    if let Some(dir) = std::env::var_os("BATON_BIN_DIR") {
-        return Ok(PathBuf::from(dir));
-    }
-    let exe = std::env::current_exe().wrap_err("locating the running executable")?;
-    let dir = exe
-        .parent()
-        .ok_or_else(|| eyre::eyre!("the executable has no folder"))?;
-    // Test binaries live one level down, in `target/<profile>/deps/`.
-    Ok(if dir.ends_with("deps") {
-        dir.parent().unwrap_or(dir).to_owned()
-    } else {
-        dir.to_owned()
-    })
-}
-
 /// The path of Baton binary `name`, or an error naming the command that builds it.
 pub fn binary(name: &str) -> eyre::Result<PathBuf> {
-    let path = bin_dir()?.join(name);
-    if path.is_file() {
-        Ok(path)
-    } else {
-        Err(eyre::eyre!(
-            "{} is missing: run `cargo build --workspace --bins` first (./scripts/devnet does)",
-            path.display()
-        ))
-    }
+    Ok(baton_toolchain::workspace_binary(name)?)
 }
 
 /// A running child process, stopped on drop.

@@ -9,7 +9,6 @@
 //! `BidTrace`, `POST /relay/v1/builder/blocks`.)
 
 use std::{
-    path::PathBuf,
     process::{Child, Command, Stdio},
     sync::{Arc, Mutex},
     time::{Duration, Instant},
@@ -31,30 +30,6 @@ use serde_json::Value;
 use crate::beacon_fixture::{beacon_root, block, now, quantity, start_l1, wait_for_slot};
 
 const SECONDS: u64 = 4;
-
-/// The `baton-relay` binary, built now if needed (a test of another package cannot ask
-/// cargo for it); fails loudly if it does not build.
-fn relay_binary() -> PathBuf {
-    let root = baton_toolchain::repository_root().expect("the repository root");
-    let status = Command::new(env!("CARGO"))
-        .args([
-            "build",
-            "--quiet",
-            "-p",
-            "baton-relay",
-            "--bin",
-            "baton-relay",
-        ])
-        .current_dir(&root)
-        .status()
-        .expect("run cargo");
-    assert!(status.success(), "cargo build -p baton-relay failed");
-    let target =
-        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
-    let path = target.join("debug").join("baton-relay");
-    assert!(path.is_file(), "{} missing after the build", path.display());
-    path
-}
 
 /// The relay process, killed on drop.
 struct Relay(Child);
@@ -166,7 +141,7 @@ async fn run_builder(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_relay_bid_becomes_the_l1_block() {
-    let relay_bin = relay_binary();
+    let relay_bin = baton_toolchain::workspace_binary("baton-relay").unwrap();
     let genesis = now();
     let (el, engine, layer) = start_l1(genesis, Vec::new()).await;
     let rpc_url = el.rpc_url();

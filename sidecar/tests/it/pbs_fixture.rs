@@ -44,22 +44,6 @@ pub(crate) const SECONDS: u64 = 6;
 /// Promises close (and the slot is sealed) this long before it starts.
 pub(crate) const DEADLINE_MS: u64 = 3_000;
 
-/// The `baton-relay` binary of this build (`cargo build --bins` builds it first).
-fn relay_binary() -> PathBuf {
-    let exe = std::env::current_exe().expect("the test's path");
-    let dir = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .expect("target/<profile>/deps");
-    let path = dir.join("baton-relay");
-    assert!(
-        path.is_file(),
-        "{} is missing: run `cargo build -p baton-relay --bin baton-relay` (CI builds every binary first)",
-        path.display()
-    );
-    path
-}
-
 pub(crate) fn now_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -101,7 +85,7 @@ impl RelayProcess {
     }
 
     async fn spawn(&mut self) {
-        let child = Command::new(relay_binary())
+        let child = Command::new(baton_toolchain::workspace_binary("baton-relay").unwrap())
             .args(&self.args)
             .env("RUST_LOG", "warn")
             .stdin(Stdio::null())

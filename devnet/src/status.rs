@@ -34,7 +34,7 @@ async fn get(http: &reqwest::Client, url: &str) -> eyre::Result<String> {
 }
 
 /// The sum of every series of the Prometheus counter `name` in `text` (`None`: absent).
-fn counter(text: &str, name: &str) -> Option<f64> {
+pub fn counter(text: &str, name: &str) -> Option<f64> {
     let values: Vec<f64> = text
         .lines()
         .filter(|l| !l.starts_with('#'))

@@ -122,12 +122,17 @@ pub async fn run(config: DevnetConfig) -> eyre::Result<()> {
         }
     }
     let mut watch = tokio::time::interval(Duration::from_secs(2));
+    let mut reported = std::collections::HashSet::new();
+    let stop = stopped();
+    tokio::pin!(stop);
     loop {
         tokio::select! {
-            () = stopped() => break,
+            () = &mut stop => break,
             _ = watch.tick() => {
                 for (name, status) in devnet.exited() {
-                    tracing::error!(%name, %status, "a devnet process exited; its log is in the logs folder");
+                    if reported.insert(name.clone()) {
+                        tracing::error!(%name, %status, "a devnet process exited; its log is in the logs folder");
+                    }
                 }
             }
         }

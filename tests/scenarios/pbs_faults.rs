@@ -6,9 +6,9 @@
 
 use std::time::Duration;
 
-use baton_devnet::{Devnet, DevnetConfig, StartFaults, demo};
+use baton_devnet::{Devnet, DevnetConfig, StartFaults, demo, status};
 
-/// The sum of every series of `name` in a sidecar's `/metrics`.
+/// The sum of every series of `name` in a sidecar's `/metrics` (0 when absent).
 async fn metric(rpc_url: &str, name: &str) -> f64 {
     let text = reqwest::get(format!("{rpc_url}/metrics"))
         .await
@@ -16,13 +16,7 @@ async fn metric(rpc_url: &str, name: &str) -> f64 {
         .text()
         .await
         .unwrap();
-    text.lines()
-        .filter(|l| !l.starts_with('#'))
-        .filter_map(|l| {
-            let (metric, value) = l.rsplit_once(' ')?;
-            (metric.split('{').next()? == name).then(|| value.parse::<f64>().ok())?
-        })
-        .sum()
+    status::counter(&text, name).unwrap_or_default()
 }
 
 /// Where each of `slots` got its block, as the explorer tells it.

@@ -4,8 +4,10 @@
 //! execution client, Redis, and headless Chromium for the explorer page. This crate is
 //! the one place that knows where those binaries come from (the pinned npm packages in
 //! the repository's `node_modules/`, or Debian's `redis-server` and `chromium`) and, when
-//! one is missing, fails with an error that names the exact command that installs it. It owns no step of the data flow; it is plumbing for
-//! the crates that do.
+//! one is missing, fails with an error that names the exact command that installs it.
+//! It also finds Baton's own binaries of the current build ([`workspace_binary`]) for the
+//! devnet and the tests that run them as processes. It owns no step of the data flow; it
+//! is plumbing for the crates that do.
 //!
 //! Processes started here are killed when their handle drops, so a failing test never
 //! leaves a node running.

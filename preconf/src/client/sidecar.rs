@@ -102,6 +102,27 @@ impl SidecarClient {
         self.call("baton_requestSequencing", json!([request])).await
     }
 
+    /// `baton_commitments`: the promises the sidecar made for slots `from..=to` (at most 64
+    /// slots), and whether the answer was cut short.
+    pub async fn commitments(
+        &self,
+        from: Slot,
+        to: Slot,
+    ) -> Result<(Vec<SignedCommitment>, bool), ClientError> {
+        #[derive(Deserialize)]
+        struct Listed {
+            commitments: Vec<SignedCommitment>,
+            truncated: bool,
+        }
+        let listed: Listed = self
+            .call(
+                "baton_commitments",
+                json!([{ "fromSlot": from, "toSlot": to }]),
+            )
+            .await?;
+        Ok((listed.commitments, listed.truncated))
+    }
+
     /// `baton_getCommitment`: the promise for `request_id`, if the sidecar made one.
     pub async fn commitment(
         &self,

@@ -14,6 +14,9 @@ pub struct StartFaults {
     /// Sidecar `a`'s operator leaves each sealed slot's last promised L1 transaction out
     /// (a broken promise, for the dispute and slashing scenarios).
     pub sidecar_drops_promised_tx: bool,
+    /// Sidecar `a` runs twice, with the same keys and separate journals (a split brain):
+    /// both instances hand out the same rollup positions, which is equivocation.
+    pub twin_sidecar: bool,
 }
 
 /// How to start the devnet.
@@ -38,6 +41,8 @@ pub struct DevnetConfig {
     pub faults: StartFaults,
     /// The explorer page's port on 127.0.0.1 (0 picks a free one).
     pub explorer_port: u16,
+    /// Seconds an operator has to answer a dispute (the Slasher's `defendWindow`).
+    pub defend_window: u64,
 }
 
 impl Default for DevnetConfig {
@@ -52,6 +57,7 @@ impl Default for DevnetConfig {
             deadline_ms: 1_000,
             faults: StartFaults::default(),
             explorer_port: 8600,
+            defend_window: 60,
         }
     }
 }

@@ -99,6 +99,15 @@ struct UpArgs {
         env = "BATON_DEVNET_FAULT_SIDECAR_DROPS_PROMISED_TX"
     )]
     sidecar_drops_promised_tx: bool,
+    /// Fault: sidecar a runs twice with the same keys and separate journals, so both
+    /// instances promise the same rollup positions (equivocation).
+    #[arg(long = "fault.twin-sidecar", env = "BATON_DEVNET_FAULT_TWIN_SIDECAR")]
+    twin_sidecar: bool,
+    /// Seconds an operator has to answer a dispute before the watchtower can have it
+    /// slashed (the Slasher's defend window).
+    #[arg(long = "slasher.defend-window", env = "BATON_DEVNET_DEFEND_WINDOW", default_value_t = 60,
+          value_parser = clap::value_parser!(u64).range(4..=86_400))]
+    defend_window: u64,
 }
 
 impl From<UpArgs> for DevnetConfig {
@@ -116,7 +125,9 @@ impl From<UpArgs> for DevnetConfig {
                 builder_drops_constraint: args.builder_drops_constraint,
                 relay_withholds_constraints: args.relay_withholds_constraints,
                 sidecar_drops_promised_tx: args.sidecar_drops_promised_tx,
+                twin_sidecar: args.twin_sidecar,
             },
+            defend_window: args.defend_window,
         }
     }
 }

@@ -47,6 +47,20 @@ pub fn summary(info: &DevnetInfo) -> String {
             sidecar.validators
         );
     }
+    if let Some(twin) = &info.twin {
+        let _ = writeln!(
+            out,
+            "  sidecar {} (fault)   JSON-RPC {}  same keys as sidecar {}, its own journal",
+            twin.name,
+            twin.rpc_url,
+            info.sidecars.first().map_or("a", |s| s.name.as_str())
+        );
+    }
+    let _ = writeln!(
+        out,
+        "  watchtower               {}  account {}",
+        info.watch_metrics, info.challenger
+    );
     let _ = writeln!(
         out,
         "  validators not opted in  {:?} (builder URL: the relay)",

@@ -126,6 +126,9 @@ pub struct Config {
     pub rate_per_wallet: (u32, u32),
     /// Block production; `None`: slots are not sealed and no builder API is served.
     pub builder: Option<BuilderConfig>,
+    /// The operator key that answers disputes against this operator (it pays the gas and
+    /// receives the challenger's bond); `None`: disputes are not answered.
+    pub defender: Option<CommitterKey>,
 }
 
 #[cfg(test)]

@@ -22,6 +22,7 @@
 pub mod beacon;
 pub mod cli;
 pub mod config;
+pub mod defender;
 pub mod execution;
 pub mod head_events;
 pub mod journal;

@@ -117,6 +117,18 @@ static FALLBACK_BUILD_SECONDS: Histogram = Histogram::new(&PBS_BUCKETS);
 static BIDS_BY_RELAY: std::sync::Mutex<std::collections::BTreeMap<String, u64>> =
     std::sync::Mutex::new(std::collections::BTreeMap::new());
 
+/// Outcomes of answering a dispute, in label order.
+const DISPUTE_OUTCOMES: [&str; 4] = ["defended", "undefendable", "unknown", "error"];
+static DISPUTES_ANSWERED: [AtomicU64; 4] = [const { AtomicU64::new(0) }; 4];
+
+/// A dispute against our operator was answered with `outcome` (one of
+/// [`DISPUTE_OUTCOMES`]).
+pub(crate) fn dispute_answered(outcome: &str) {
+    if let Some(i) = DISPUTE_OUTCOMES.iter().position(|o| *o == outcome) {
+        DISPUTES_ANSWERED[i].fetch_add(1, Ordering::Relaxed);
+    }
+}
+
 pub(crate) fn record_slot_sealed() {
     SLOTS_SEALED.fetch_add(1, Ordering::Relaxed);
 }
@@ -204,6 +216,17 @@ fn render_pbs(out: &mut String) {
             "baton_sidecar_bids_rejected_total{{reason=\"{}\"}} {}",
             reason.label(),
             BIDS_REJECTED[i].load(Ordering::Relaxed)
+        );
+    }
+    let _ = writeln!(
+        out,
+        "# HELP baton_sidecar_disputes_answered_total Disputes against this operator, by how they were answered.\n# TYPE baton_sidecar_disputes_answered_total counter"
+    );
+    for (i, outcome) in DISPUTE_OUTCOMES.iter().enumerate() {
+        let _ = writeln!(
+            out,
+            "baton_sidecar_disputes_answered_total{{outcome=\"{outcome}\"}} {}",
+            DISPUTES_ANSWERED[i].load(Ordering::Relaxed)
         );
     }
     counter(

@@ -180,6 +180,22 @@ pub async fn run(
         ))
     };
 
+    let defender = match &config.defender {
+        Some(key) => Some(tokio::spawn(crate::defender::defend_disputes(
+            service.clone(),
+            config.l1_rpc.clone(),
+            config.slasher,
+            key.0.clone(),
+            Duration::from_millis(config.seconds_per_slot.saturating_mul(500).max(500)),
+        ))),
+        None => {
+            tracing::warn!(
+                "no --operator.key-file: disputes against this operator are not answered"
+            );
+            None
+        }
+    };
+
     let addr = config.rpc_addr;
     let listener = tokio::net::TcpListener::bind(addr)
         .await
@@ -190,6 +206,9 @@ pub async fn run(
         .map_err(|source| RunError::Serve { addr, source });
     follower.abort();
     head_follower.abort();
+    if let Some(defender) = defender {
+        defender.abort();
+    }
     head_events.abort();
     if let Some((pbs, server)) = block_production {
         server.abort();

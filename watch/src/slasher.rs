@@ -169,7 +169,7 @@ impl<P: Provider + Clone> SlasherClient<P> {
         // ethereumjs reads only `data`, alloy writes only `input`: send both.
         request.input = TransactionInput::both(input);
         let provider = self.evidence.provider();
-        if let Err(e) = provider.call(request.clone()).await {
+        if let Err(e) = provider.call(request.clone()).latest().await {
             let reason = e
                 .as_error_resp()
                 .and_then(|p| p.as_decoded_interface_error::<Slasher::SlasherErrors>())

@@ -65,6 +65,15 @@ pub struct DevnetInfo {
     pub rollup_node_url: String,
     /// The sidecars.
     pub sidecars: Vec<SidecarInfo>,
+    /// Sidecar `a`'s twin, when the equivocation fault runs one (no block production).
+    #[serde(default)]
+    pub twin: Option<SidecarInfo>,
+    /// The watchtower's metrics (`baton-watch`).
+    #[serde(default)]
+    pub watch_metrics: String,
+    /// The watchtower's account (posts dispute bonds, receives slashing rewards).
+    #[serde(default)]
+    pub challenger: alloy_primitives::Address,
     /// The rollups.
     pub rollups: Vec<RollupEndpoint>,
     /// Validators that did not opt in (their builder URL is the relay).

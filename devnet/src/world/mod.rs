@@ -13,6 +13,7 @@ mod operators;
 mod ports;
 mod roles;
 mod rollups;
+mod sidecars;
 
 use std::{
     fs,
@@ -46,6 +47,8 @@ use crate::{
 pub struct Devnet {
     // Field order is drop order: clients of a service stop before it.
     _explorer: ExplorerHandle,
+    watcher: Child,
+    twin: Option<Child>,
     sidecars: Vec<Child>,
     builder: Child,
     relay: Child,
@@ -90,7 +93,12 @@ impl Devnet {
         let _ = fs::remove_dir_all(&logs);
         fs::create_dir_all(&logs)?;
         // Binaries first: fail before anything starts if one is missing.
-        for name in ["baton-relay", "baton-builder", "baton-sidecar"] {
+        for name in [
+            "baton-relay",
+            "baton-builder",
+            "baton-sidecar",
+            "baton-watch",
+        ] {
             binary(name)?;
         }
 
@@ -192,6 +200,7 @@ impl Devnet {
         let params = DeployParams {
             // Validators count a few slots after registration, not 30 s.
             fraud_window: 3 * config.seconds_per_slot,
+            defend_window: config.defend_window,
             ..DeployParams::devnet(genesis_time, config.seconds_per_slot)
         };
         let deployer = roles::dev_signer(DEPLOYER)?;
@@ -310,87 +319,43 @@ impl Devnet {
             .collect::<Vec<_>>()
             .join(",");
 
-        // The sidecars.
-        let mut sidecars = Vec::with_capacity(sidecar_roles.len());
-        let mut sidecar_infos = Vec::with_capacity(sidecar_roles.len());
-        for (role, (rpc_addr, builder_addr)) in sidecar_roles.iter().zip(&sidecar_addrs) {
-            let keys = keys_dir.join(format!("sidecar-{}", role.name));
-            let key = |name: &str| keys.join(name).display().to_string();
-            let pubkeys = role
-                .validator_pubkeys()?
+        // The sidecars (and sidecar a's twin, when that fault is on), then the watchtower.
+        let spawned = sidecars::spawn_all(&mut sidecars::SidecarSetup {
+            config,
+            roles: &sidecar_roles,
+            addrs: &sidecar_addrs,
+            keys_dir: &keys_dir,
+            data_dir: &data_dir,
+            logs: &logs,
+            pids: &pids_path,
+            beacon_url: &beacon_url,
+            l1: &l1,
+            engine_url: engine_mux.url(),
+            contracts: &contracts,
+            l2_rpcs: &l2_rpcs,
+            relay: format!("{relay_pubkey}@{relay_url}"),
+            chain_args: &chain_args,
+            ports: &mut ports,
+        })?;
+        let sidecars::Spawned {
+            sidecars,
+            infos: sidecar_infos,
+            twin,
+            twin_info,
+        } = spawned;
+        let watcher_metrics = ports.reserve()?;
+        let watcher = sidecars::spawn_watcher(
+            &l1.rpc_url(),
+            &contracts,
+            &keys_dir,
+            sidecar_infos
                 .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join(",");
-            let mut args = vec![
-                s("run"),
-                s("--data-dir"),
-                data_dir
-                    .join(format!("sidecar-{}", role.name))
-                    .display()
-                    .to_string(),
-                s("--rpc.addr"),
-                rpc_addr.clone(),
-                s("--beacon.url"),
-                beacon_url.clone(),
-                s("--chain.id"),
-                s(config.l1_chain_id),
-                s("--slasher"),
-                s(contracts.slasher),
-                s("--registry"),
-                s(contracts.registry),
-                s("--committer.key-file"),
-                key("committer.hex"),
-                s("--operator.key-file"),
-                key("operator.hex"),
-                s("--delegate.keystore"),
-                key("delegate.json"),
-                s("--delegate.password-file"),
-                key("password.txt"),
-                s("--validator.pubkeys"),
-                pubkeys,
-                s("--validator.keystores"),
-                key("validators"),
-                s("--validator.password-file"),
-                key("password.txt"),
-                s("--l1.rpc"),
-                l1.rpc_url(),
-                s("--l1.engine-url"),
-                engine_mux.url().to_owned(),
-                s("--l1.jwt-secret"),
-                l1.jwt_path().display().to_string(),
-                s("--rollup-inbox"),
-                s(contracts.rollup_inbox),
-                s("--rollup.l2-rpc"),
-                l2_rpcs.clone(),
-                s("--relays"),
-                format!("{relay_pubkey}@{relay_url}"),
-                s("--builder.addr"),
-                builder_addr.clone(),
-                s("--deadline-ms"),
-                s(config.deadline_ms),
-            ];
-            args.extend(chain_args.iter().cloned());
-            if config.faults.sidecar_drops_promised_tx && role.name == "a" {
-                args.push(s("--fault.drop-promised-tx"));
-            }
-            let name = format!("sidecar-{}", role.name);
-            ports.release(&[rpc_addr, builder_addr]);
-            sidecars.push(Child::spawn(
-                &name,
-                "baton-sidecar",
-                &args,
-                &logs,
-                &pids_path,
-            )?);
-            sidecar_infos.push(SidecarInfo {
-                name: role.name.clone(),
-                rpc_url: format!("http://{rpc_addr}"),
-                builder_url: format!("http://{builder_addr}"),
-                committer: role.committer_address(),
-                validators: role.validators.clone(),
-            });
-        }
+                .chain(twin_info.as_ref())
+                .map(|s| s.rpc_url.clone()),
+            &watcher_metrics,
+            (&logs, &pids_path),
+        )?;
+        ports.release(&[&watcher_metrics]);
 
         let mut dev_keys = vec![(s("deployer"), s(Anvil::DEV_KEYS[DEPLOYER]))];
         for (i, role) in sidecar_roles.iter().enumerate() {
@@ -400,6 +365,7 @@ impl Devnet {
                 s(Anvil::DEV_KEYS[3 + i]),
             ));
         }
+        dev_keys.push((s("watchtower"), s(Anvil::DEV_KEYS[sidecars::WATCHER])));
         for (i, key) in Anvil::DEV_KEYS.iter().enumerate().skip(FIRST_WALLET) {
             dev_keys.push((format!("wallet {}", i - FIRST_WALLET), s(key)));
         }
@@ -418,6 +384,9 @@ impl Devnet {
             builder_metrics: format!("http://{builder_metrics_addr}/metrics"),
             rollup_node_url: rollups.node_url.clone(),
             sidecars: sidecar_infos,
+            twin: twin_info,
+            watch_metrics: format!("http://{watcher_metrics}/metrics"),
+            challenger: roles::dev_signer(sidecars::WATCHER)?.address(),
             rollups: rollups
                 .l2s
                 .iter()
@@ -444,10 +413,11 @@ impl Devnet {
                 sidecars: info
                     .sidecars
                     .iter()
+                    .chain(info.twin.as_ref())
                     .map(|s| SidecarSource {
                         name: s.name.clone(),
                         rpc_url: s.rpc_url.clone(),
-                        builder_url: Some(s.builder_url.clone()),
+                        builder_url: (!s.builder_url.is_empty()).then(|| s.builder_url.clone()),
                     })
                     .collect(),
                 rollups: info
@@ -472,6 +442,8 @@ impl Devnet {
             .wrap_err_with(|| format!("writing {}", info_path.display()))?;
         Ok(Self {
             _explorer: explorer,
+            watcher,
+            twin,
             sidecars,
             builder,
             relay,
@@ -499,11 +471,11 @@ impl Devnet {
     /// Every child that exited on its own, with how.
     pub fn exited(&mut self) -> Vec<(String, String)> {
         let mut out = Vec::new();
-        for child in self
-            .sidecars
-            .iter_mut()
-            .chain([&mut self.builder, &mut self.relay])
-        {
+        for child in self.sidecars.iter_mut().chain(self.twin.as_mut()).chain([
+            &mut self.builder,
+            &mut self.relay,
+            &mut self.watcher,
+        ]) {
             if let Some(status) = child.exited() {
                 out.push((child.name().to_owned(), status));
             }
@@ -514,6 +486,10 @@ impl Devnet {
 
 impl Drop for Devnet {
     fn drop(&mut self) {
+        self.watcher.stop(Duration::from_secs(3));
+        if let Some(twin) = &mut self.twin {
+            twin.stop(Duration::from_secs(3));
+        }
         for child in &mut self.sidecars {
             child.stop(Duration::from_secs(3));
         }

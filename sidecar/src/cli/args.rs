@@ -424,6 +424,14 @@ impl TryFrom<RunArgs> for Config {
 
     fn try_from(cli: RunArgs) -> eyre::Result<Self> {
         let committer = cli.committer()?;
+        let defender = match &cli.operator_key_file {
+            Some(path) => Some(CommitterKey(
+                keys::load_committer(path, cli.operator_password_file.as_deref()).wrap_err_with(
+                    || format!("loading the operator key from {}", path.display()),
+                )?,
+            )),
+            None => None,
+        };
         let delegate = cli.delegate()?;
         let builder = cli.builder(delegate.as_ref())?;
         let l1_rpc = cli.l1_rpc();
@@ -526,6 +534,7 @@ impl TryFrom<RunArgs> for Config {
                 (r, r)
             },
             builder,
+            defender,
         })
     }
 }

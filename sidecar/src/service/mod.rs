@@ -22,7 +22,7 @@ use std::{
     time::Instant,
 };
 
-use alloy_primitives::{Address, B256, U256};
+use alloy_primitives::{Address, B256, Bytes, U256};
 use alloy_signer_local::PrivateKeySigner;
 use baton_preconf::{
     BatonDomain, BlsPublicKey, ChainSpec, RollupId, SignedCommitment, SignedRequest, Slot,
@@ -34,7 +34,7 @@ pub use listing::{MAX_LISTED_COMMITMENTS, MAX_LISTED_SLOTS};
 
 use crate::{
     execution::ExecutionState,
-    journal::{Journal, JournalEntry, SealRecord},
+    journal::{Journal, JournalEntry, Reservation, SealRecord},
     l2::L2Client,
     ledger::{Ledger, SlotContents},
     lookahead::{Duties, SlotClock},
@@ -100,6 +100,9 @@ pub struct Service {
     execution: Arc<ExecutionState>,
     l2: HashMap<RollupId, L2Client>,
     commitments: Mutex<HashMap<B256, SignedCommitment>>,
+    /// The raw L1 transactions of each inclusion promise, by request id: what a dispute
+    /// defence needs after the slot's books are pruned.
+    inclusion_txs: Mutex<HashMap<B256, Vec<Bytes>>>,
     journal_failed: AtomicBool,
     ip_limiter: RateLimiter<IpAddr>,
     wallet_limiter: RateLimiter<Address>,
@@ -152,7 +155,11 @@ impl Service {
             l2,
         } = parts;
         let mut commitments = HashMap::with_capacity(entries.len());
+        let mut inclusion_txs = HashMap::new();
         for entry in &entries {
+            if let Reservation::Inclusion { txs, .. } = &entry.reservation {
+                inclusion_txs.insert(entry.request_id(), txs.clone());
+            }
             ledger.apply(entry);
             let signed = entry.commitment.clone().sign(&signer, &config.domain).map_err(|e| {
                 tracing::error!(error = %e, request_id = %entry.request_id(), "journaled promise cannot be re-signed");
@@ -178,6 +185,7 @@ impl Service {
             execution,
             l2,
             commitments: Mutex::new(commitments),
+            inclusion_txs: Mutex::new(inclusion_txs),
             journal_failed: AtomicBool::new(false),
         };
         Ok((service, restored))
@@ -215,6 +223,26 @@ impl Service {
             .lock()
             .ok()
             .and_then(|c| c.get(&request_id).cloned())
+    }
+
+    /// The promise of `slot` whose EIP-712 digest is `digest`, with its raw L1
+    /// transactions (empty for a sequencing promise): what a dispute defence needs.
+    pub fn disputed(&self, slot: Slot, digest: B256) -> Option<(SignedCommitment, Vec<Bytes>)> {
+        let signed = {
+            let all = self.commitments.lock().ok()?;
+            all.values()
+                .find(|s| {
+                    s.commitment.slot == slot && s.commitment.digest(&self.config.domain) == digest
+                })
+                .cloned()?
+        };
+        let txs = self
+            .inclusion_txs
+            .lock()
+            .ok()
+            .and_then(|kept| kept.get(&signed.commitment.request_id).cloned())
+            .unwrap_or_default();
+        Some((signed, txs))
     }
 
     /// `baton_commitments`: the signed promises for slots `from..=to` in slot order, at
@@ -316,6 +344,11 @@ impl Service {
             let Some(entry) = plan(&ledger)? else {
                 return Ok(None);
             };
+            if let Reservation::Inclusion { txs, .. } = &entry.reservation
+                && let Ok(mut kept) = self.inclusion_txs.lock()
+            {
+                kept.insert(entry.request_id(), txs.clone());
+            }
             let pending = self
                 .journal
                 .submit(&entry)

@@ -72,6 +72,7 @@ fn config(
         rate_per_ip: (0, 0),
         rate_per_wallet: (0, 0),
         builder: None,
+        defender: None,
     }
 }
 

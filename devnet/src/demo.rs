@@ -42,7 +42,8 @@ pub struct Landed {
     pub l2_block: Option<u64>,
 }
 
-fn chain(info: &DevnetInfo) -> ChainSpec {
+/// The devnet's chain spec.
+pub fn chain(info: &DevnetInfo) -> ChainSpec {
     ChainSpec {
         seconds_per_slot: info.seconds_per_slot,
         slots_per_epoch: info.slots_per_epoch,
@@ -51,15 +52,20 @@ fn chain(info: &DevnetInfo) -> ChainSpec {
 }
 
 fn wallet(info: &DevnetInfo, signer: PrivateKeySigner, sidecar: usize) -> eyre::Result<Wallet> {
-    let domain = BatonDomain {
-        chain_id: info.l1_chain_id,
-        verifying_contract: info.contracts.slasher,
-    };
     let url = &info
         .sidecars
         .get(sidecar)
         .ok_or_else(|| eyre::eyre!("no sidecar {sidecar}"))?
         .rpc_url;
+    wallet_at(info, signer, url)
+}
+
+/// A wallet signing with `signer` that asks the sidecar at `url`.
+pub fn wallet_at(info: &DevnetInfo, signer: PrivateKeySigner, url: &str) -> eyre::Result<Wallet> {
+    let domain = BatonDomain {
+        chain_id: info.l1_chain_id,
+        verifying_contract: info.contracts.slasher,
+    };
     Ok(Wallet::new(
         signer,
         domain,
@@ -74,7 +80,7 @@ fn wallet(info: &DevnetInfo, signer: PrivateKeySigner, sidecar: usize) -> eyre::
 }
 
 /// A signed EIP-1559 transfer of 1 gwei to `to` on `chain_id` (network form).
-fn transfer(
+pub fn transfer(
     signer: &PrivateKeySigner,
     chain_id: u64,
     nonce: u64,
@@ -96,7 +102,8 @@ fn transfer(
         .into())
 }
 
-async fn nonce(rpc: &str, address: Address) -> eyre::Result<u64> {
+/// `address`'s next nonce at the node `rpc`'s latest block.
+pub async fn nonce(rpc: &str, address: Address) -> eyre::Result<u64> {
     let provider = ProviderBuilder::new().connect_http(rpc.parse()?);
     Ok(provider.get_transaction_count(address).await?)
 }
@@ -104,6 +111,12 @@ async fn nonce(rpc: &str, address: Address) -> eyre::Result<u64> {
 /// Waits (about a minute at most) for a slot sidecar `sidecar` sells, with a registered
 /// committer, that starts at least [`LEAD`] from now (sooner ones may close while asking).
 async fn next_slot(info: &DevnetInfo, sidecar: usize) -> eyre::Result<Slot> {
+    slot_ahead(info, sidecar, LEAD).await
+}
+
+/// Waits (about a minute at most) for a slot sidecar `sidecar` sells, with a registered
+/// committer, that starts at least `lead` from now.
+pub async fn slot_ahead(info: &DevnetInfo, sidecar: usize, lead: Duration) -> eyre::Result<Slot> {
     let client = SidecarClient::new(&info.sidecars[sidecar].rpc_url)?;
     let l1 = L1View::connect(
         &info.l1_rpc,
@@ -121,7 +134,7 @@ async fn next_slot(info: &DevnetInfo, sidecar: usize) -> eyre::Result<Slot> {
                     let start_ms =
                         u128::from(info.genesis_time + offer.slot.0 * info.seconds_per_slot)
                             * 1_000;
-                    if start_ms < now_ms + LEAD.as_millis() {
+                    if start_ms < now_ms + lead.as_millis() {
                         continue;
                     }
                     if l1.committer_of(&offer.validator_pubkey).await? != Address::ZERO {

@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod devnet_up;
+mod disputes;
 mod pbs_faults;
 mod promise_to_final;
 mod sidecar_crash;

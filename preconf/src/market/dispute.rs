@@ -181,8 +181,7 @@ pub fn check_omitted_bid(
         OmissionEvidence::BeyondCount if seq >= bid_count => Ok(()),
         OmissionEvidence::BeyondCount => Err(DisputeError::WithinCount { seq, bid_count }),
         OmissionEvidence::OtherLeaf { leaf, proof } => {
-            if proof.position != Position(u64::from(seq)) || proof.count != u64::from(bid_count)
-            {
+            if proof.position != Position(u64::from(seq)) || proof.count != u64::from(bid_count) {
                 return Err(DisputeError::ProofMisplaced {
                     position: proof.position,
                     count: proof.count,

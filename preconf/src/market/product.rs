@@ -83,7 +83,9 @@ pub enum ProductError {
         count: usize,
     },
     /// A bundle's rollups are not strictly ascending (so one product has one id).
-    #[error("bundle rollup {index} ({rollup}) does not follow {previous} in strictly ascending order")]
+    #[error(
+        "bundle rollup {index} ({rollup}) does not follow {previous} in strictly ascending order"
+    )]
     BundleNotAscending {
         /// Index of the offending rollup.
         index: usize,

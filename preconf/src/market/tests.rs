@@ -1,1 +1,0 @@
-//! Cross-file market tests.

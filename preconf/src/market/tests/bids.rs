@@ -103,8 +103,7 @@ fn auction_refusals() {
         })
     );
     assert_eq!(
-        validate(resign(base.clone(), |b| b.bid.validator_pubkey =
-            BlsPublicKey([1; 48]))),
+        validate(resign(base, |b| b.bid.validator_pubkey = BlsPublicKey([1; 48]))),
         Err(BidError::WrongValidator)
     );
     let cheap = signed_bid(1, top(1, 2), 99, 7);
@@ -186,9 +185,7 @@ fn signature_refusals() {
     ));
     // Someone else cannot sign for the bidder.
     assert!(matches!(
-        base.bid
-            .clone()
-            .sign(&bidder(2), &domain(), vec![], Bytes::new()),
+        base.bid.sign(&bidder(2), &domain(), vec![], Bytes::new()),
         Err(BidError::Signature(SignatureError::WrongSigner { .. }))
     ));
 }

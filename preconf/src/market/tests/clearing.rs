@@ -82,7 +82,7 @@ fn worked_example() {
     }
     assert!(out.omission_proof(9).is_none());
     // Input order does not matter.
-    let mut reversed = bids.clone();
+    let mut reversed = bids;
     reversed.reverse();
     let again = clear(SLOT, committer().address(), &reversed).unwrap();
     assert_eq!(again.clearing, out.clearing);

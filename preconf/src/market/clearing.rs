@@ -52,7 +52,7 @@ pub struct Clearing {
     pub slot: Slot,
     /// The committer that receipted and cleared.
     pub committer: Address,
-    /// The bids root over every receipt (see [`super::root`]).
+    /// The bids root over every receipt (see [`BidsTree`]).
     pub bids_root: B256,
     /// How many receipts the root covers (`seq` 0 to `bid_count - 1`).
     pub bid_count: u32,
@@ -70,8 +70,10 @@ pub struct SignedClearing {
     pub signature: EcdsaSignature,
 }
 
-/// A receipt with the product it names: one input of [`clear`].
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A receipt with the product it names: one input of [`clear`] (what the sidecar keeps
+/// per receipted bid, next to the bid itself).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ReceiptedBid {
     /// The receipt the committer issued.
     pub receipt: BidReceipt,

@@ -1,6 +1,6 @@
 //! The marketplace's EIP-712 type definitions (`docs/marketplace.md`), as alloy `sol!`
-//! structs: the exact shapes that get hashed and signed. The richer Rust types in
-//! [`super::bid`], [`super::receipt`] and [`super::clearing`] convert into them.
+//! structs: the exact shapes that get hashed and signed. The richer Rust types
+//! [`super::Bid`], [`super::BidReceipt`] and [`super::Clearing`] convert into them.
 
 #![allow(missing_docs)] // field docs live in docs/marketplace.md
 

@@ -21,7 +21,7 @@ use baton_preconf::{
     RollupId, Slot,
     bls::{builder_domain, constraints_domain},
     constraints::{CONSTRAINT_TYPE_INCLUSION, Constraint, ConstraintsMessage, Delegation},
-    eip712,
+    eip712, market,
     ssz::{InclusionMultiProof, TransactionsTree, ValidatorRegistrationV1, hash_tree_root},
 };
 use serde_json::{Value, json};
@@ -288,6 +288,189 @@ fn bls_vectors() -> Value {
     })
 }
 
+fn product_json(p: &market::Product) -> Value {
+    json!({
+        "kind": p.kind_code(),
+        "rollups": p.rollups().iter().map(|r| r.0).collect::<Vec<_>>(),
+        "positions": p.positions(),
+        "id": hex(p.id().0),
+    })
+}
+
+fn receipt_json(r: &market::SignedReceipt) -> Value {
+    let d = domain();
+    let x = &r.receipt;
+    json!({
+        "bidHash": hex(x.bid_hash), "slot": x.slot.0, "product": hex(x.product.0),
+        "amount": x.amount.to_string(), "seq": x.seq, "arrivalMs": x.arrival_ms,
+        "committer": x.committer.to_checksum(None),
+        "structHash": hex(x.struct_hash()), "digest": hex(x.digest(&d)),
+        "signature": hex(r.signature.to_bytes()),
+    })
+}
+
+fn clearing_json(c: &market::SignedClearing) -> Value {
+    let d = domain();
+    let x = &c.clearing;
+    json!({
+        "slot": x.slot.0, "committer": x.committer.to_checksum(None),
+        "bidsRoot": hex(x.bids_root), "bidCount": x.bid_count,
+        "awards": x.awards.iter().map(|a| json!({
+            "product": hex(a.product.0), "bidHash": hex(a.bid_hash),
+            "amount": a.amount.to_string(), "seq": a.seq,
+        })).collect::<Vec<_>>(),
+        "structHash": hex(x.struct_hash()), "digest": hex(x.digest(&d)),
+        "signature": hex(c.signature.to_bytes()),
+    })
+}
+
+fn proof_json(out: &market::ClearingOutcome, seq: u32, leaf: B256) -> Value {
+    let proof = out.omission_proof(seq).unwrap();
+    json!({
+        "seq": seq, "count": proof.count, "leaf": hex(leaf),
+        "siblings": proof.siblings.iter().map(hex).collect::<Vec<_>>(),
+    })
+}
+
+/// One auction: products of every kind, six signed bids (a conflict and a tie), their
+/// receipts, the honest clearing with every proof, and three unfair clearings.
+fn market_vectors() -> Value {
+    use market::Product;
+    let d = domain();
+    let committer = PrivateKeySigner::from_bytes(&B256::repeat_byte(0x11)).unwrap();
+    let validator = BlsSecretKey::from_ikm(&[0x21; 32]).unwrap().public_key();
+    let slot = Slot(1_234);
+    let top = |r, k| Product::TopOfBatch {
+        rollup: RollupId(r),
+        positions: k,
+    };
+    let whole = |r| Product::WholeBatch {
+        rollup: RollupId(r),
+    };
+    let bundle = |rs: &[u64], k| Product::Bundle {
+        rollups: rs.iter().copied().map(RollupId).collect(),
+        positions: k,
+    };
+    let gwei = |n: u64| U256::from(n) * U256::from(1_000_000_000u64);
+    let lots = [
+        (top(1, 2), 10),
+        (bundle(&[1, 2], 1), 12),
+        (top(2, 1), 11),
+        (whole(3), 5),
+        (whole(3), 5),
+        (top(1, 2), 9),
+    ];
+    let mut bids = Vec::new();
+    let mut receipted = Vec::new();
+    let mut signed_receipts = Vec::new();
+    for (i, (product, amount)) in lots.iter().enumerate() {
+        let bidder = PrivateKeySigner::from_bytes(&B256::repeat_byte(0x61 + i as u8)).unwrap();
+        let (n, _) = product.tx_count_range();
+        let txs: Vec<Bytes> = (0..n)
+            .map(|j| Bytes::from(format!("baton market bid {i} tx {j}").into_bytes()))
+            .collect();
+        let bid = market::Bid {
+            slot,
+            validator_pubkey: validator,
+            product: product.clone(),
+            amount: gwei(*amount),
+            tx_hashes: txs.iter().map(keccak256).collect(),
+            payment_tx_hash: keccak256(format!("payment {i}")),
+            bidder: bidder.address(),
+            nonce: i as u64,
+        };
+        let struct_hash = bid.struct_hash();
+        let digest = bid.digest(&d);
+        let signed = bid.sign(&bidder, &d, txs.clone(), Bytes::new()).unwrap();
+        let b = &signed.bid;
+        bids.push(json!({
+            "slot": b.slot.0, "validatorPubkey": hex(b.validator_pubkey.0),
+            "product": hex(b.product.id().0), "amount": b.amount.to_string(),
+            "txs": txs.iter().map(hex).collect::<Vec<_>>(),
+            "txHashes": b.tx_hashes.iter().map(hex).collect::<Vec<_>>(),
+            "paymentTxHash": hex(b.payment_tx_hash), "bidder": b.bidder.to_checksum(None),
+            "nonce": b.nonce, "bidderKey": hex(B256::repeat_byte(0x61 + i as u8)),
+            "structHash": hex(struct_hash), "digest": hex(digest),
+            "signature": hex(signed.signature.to_bytes()),
+        }));
+        let receipt = market::BidReceipt {
+            bid_hash: digest,
+            slot,
+            product: product.id(),
+            amount: gwei(*amount),
+            seq: i as u32,
+            arrival_ms: 1_700_000_000_000 + 250 * i as u64,
+            committer: committer.address(),
+        };
+        signed_receipts.push(receipt.sign(&committer, &d).unwrap());
+        receipted.push(market::ReceiptedBid {
+            receipt,
+            product: product.clone(),
+        });
+    }
+    let honest = market::clear(slot, committer.address(), &receipted).unwrap();
+    let proofs: Vec<Value> = receipted
+        .iter()
+        .map(|r| proof_json(&honest, r.receipt.seq, r.receipt.struct_hash()))
+        .collect();
+    let sign = |c: market::Clearing| c.sign(&committer, &d).unwrap();
+    // Unfair 1: the last receipt is left out (seq 5 >= bidCount 5).
+    let omits_last = market::clear(slot, committer.address(), &receipted[..5]).unwrap();
+    // Unfair 2: receipt 3 (whole(3), the tie's winner) is replaced by a 1-gwei receipt, so
+    // leaf 3 holds another hash and whole(3) goes to the later seq 4.
+    let mut swapped = receipted.clone();
+    swapped[3].receipt.amount = gwei(1);
+    swapped[3].receipt.bid_hash = keccak256("a bid nobody made");
+    let swaps_leaf = market::clear(slot, committer.address(), &swapped).unwrap();
+    // Unfair 3: the award for whole(3), which conflicts with nothing, is dropped.
+    let mut drops_award = honest.clearing.clone();
+    drops_award.awards.retain(|a| a.product != whole(3).id());
+    let products: Vec<Value> = [
+        top(1, 2),
+        bundle(&[1, 2], 1),
+        top(2, 1),
+        whole(3),
+        bundle(&[2, 5, 9], 3),
+    ]
+    .iter()
+    .map(product_json)
+    .collect();
+    json!({
+        "chainId": CHAIN_ID,
+        "verifyingContract": d.verifying_contract.to_checksum(None),
+        "domainSeparator": hex(d.separator()),
+        "committerKey": hex(B256::repeat_byte(0x11)),
+        "typeHashes": {
+            "Bid": hex(keccak256(market::typed::Bid::eip712_encode_type().as_bytes())),
+            "BidReceipt": hex(keccak256(market::typed::BidReceipt::eip712_encode_type().as_bytes())),
+            "Clearing": hex(keccak256(market::typed::Clearing::eip712_encode_type().as_bytes())),
+            "Award": hex(keccak256(market::typed::Award::eip712_encode_type().as_bytes())),
+        },
+        "products": products,
+        "bids": bids,
+        "receipts": signed_receipts.iter().map(receipt_json).collect::<Vec<_>>(),
+        "clearing": clearing_json(&sign(honest.clearing)),
+        "proofs": proofs,
+        "unfair": {
+            "omitsLast": {
+                "clearing": clearing_json(&sign(omits_last.clearing)),
+                "receiptSeq": 5,
+            },
+            "swapsLeaf": {
+                "clearing": clearing_json(&sign(swaps_leaf.clearing.clone())),
+                "receiptSeq": 3,
+                "proof": proof_json(&swaps_leaf, 3, swapped[3].receipt.struct_hash()),
+                "lowerAwardIndex": swaps_leaf.clearing.awards.iter()
+                    .position(|a| a.product == whole(3).id()).unwrap(),
+            },
+            "dropsAward": {
+                "clearing": clearing_json(&sign(drops_award)),
+                "receiptSeq": 3,
+            },
+        },
+    })
+}
+
 fn main() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests")
@@ -298,6 +481,7 @@ fn main() {
         ("batch.json", batch_vectors()),
         ("ssz.json", ssz_vectors()),
         ("bls.json", bls_vectors()),
+        ("market.json", market_vectors()),
     ] {
         let path = dir.join(name);
         fs::write(&path, serde_json::to_string_pretty(&value).unwrap() + "\n")

@@ -11,14 +11,15 @@
 //! | [`bls`], [`constraints`] | BLS keys and domains; delegations and constraints | ④ |
 //! | [`ssz`] | builder-API containers, `transactions_root`, multiproofs | ⑤, ⑥ |
 //! | [`batch`] | rollup batch Merkle roots and position proofs | ④, ⑦, ⑧ |
+//! | [`market`] | the ordering marketplace: products, sealed bids, receipts, clearing, unfair-clearing evidence | ①–③, ⑧ |
 //! | [`derive`] | rollup derivation rules: canonical batch, L2 transactions, reorgs, promises kept or broken | ⑧ |
 //! | [`mpt`] | transaction-trie and account proofs for disputes | ⑧ |
 //! | `client` (feature `client`) | a wallet: request, verify and track promises | ①, ③, ⑧ |
 //! | `node` (feature `client`) | the rollup node: follows L1, drives each rollup's L2 execution node, serves safe and soft heads | ⑧ |
 //!
-//! The byte-level rules are written down in `docs/commitments.md` and
-//! `docs/derivation.md`, and pinned by the golden vectors in `tests/vectors/`, which the
-//! Solidity tests assert too.
+//! The byte-level rules are written down in `docs/commitments.md`, `docs/derivation.md`
+//! and `docs/marketplace.md`, and pinned by the golden vectors in `tests/vectors/`, which
+//! the Solidity tests assert too.
 
 pub mod batch;
 pub mod bls;
@@ -30,6 +31,7 @@ pub mod commitment;
 pub mod constraints;
 pub mod derive;
 pub mod eip712;
+pub mod market;
 pub mod mpt;
 #[cfg(feature = "client")]
 pub mod node;

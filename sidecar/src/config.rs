@@ -11,6 +11,7 @@ use crate::{
     journal::RedisOptions,
     keys::DelegateKey,
     ledger::Limits,
+    market::MarketConfig,
     pbs::{RelayEndpoint, Timing},
 };
 
@@ -129,6 +130,9 @@ pub struct Config {
     /// The operator key that answers disputes against this operator (it pays the gas and
     /// receives the challenger's bond); `None`: disputes are not answered.
     pub defender: Option<CommitterKey>,
+    /// The slot auctions (`None`: no auction opens; receipts already journaled are still
+    /// cleared).
+    pub market: Option<MarketConfig>,
 }
 
 #[cfg(test)]

@@ -7,7 +7,8 @@
 //! | [`lookahead`] | ② which upcoming slots are ours; the slot clock |
 //! | [`execution`], [`l2`] | ② the L1 head, worst-case fees of upcoming slots, accounts' nonce, balance and code; rollup senders' L2 nonce and balance |
 //! | [`ledger`], [`pricing`] | ②–③ batch positions, L1 gas, nonces and balances across pending promises; prices |
-//! | [`journal`] | ③ the crash-safe record of every promise, durable before signing |
+//! | [`journal`] | ③ the crash-safe record of every promise (and bid receipt, and clearing), durable before signing |
+//! | [`market`] | ①–③ the ordering marketplace: products offered per slot, sealed bids receipted, each auction cleared at its close and its winners promised |
 //! | [`service`] | ①–③ request → checks → reservation → journal → signature |
 //! | [`operator`] | ④, ⑧ the operator's commands: Registry opt-in and exit, status, delegations |
 //! | [`pbs`] | ④ delegations kept published, sealing (batch transactions, constraints) at each slot's deadline; ⑥ the builder API for the beacon node: relay bids checked against our promises, the fallback block through the Engine API |
@@ -17,7 +18,8 @@
 //! Built so far: L1 inclusion promises against live execution state, rollup sequencing
 //! promises (cross-rollup bundles all or nothing), the journal with group commit and
 //! torn-tail recovery or shared in Redis under a signing lease, keystores, the JSON-RPC
-//! surface, and block production (steps ④ and ⑥, [`pbs`], with `--builder.addr`).
+//! surface, block production (steps ④ and ⑥, [`pbs`], with `--builder.addr`), and the
+//! slot auctions of the ordering marketplace ([`market`], with `--market.products`).
 
 pub mod beacon;
 pub mod cli;
@@ -30,6 +32,7 @@ pub mod keys;
 pub mod l2;
 pub mod ledger;
 pub mod lookahead;
+pub mod market;
 pub(crate) mod metrics;
 pub mod operator;
 pub mod pbs;

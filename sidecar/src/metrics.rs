@@ -261,6 +261,106 @@ fn render_pbs(out: &mut String) {
     );
 }
 
+/// Bids by outcome: receipted, or the refusal's reason label.
+static MARKET_BIDS: [AtomicU64; 7] = [const { AtomicU64::new(0) }; 7];
+static MARKET_CLEARINGS: AtomicU64 = AtomicU64::new(0);
+static MARKET_AWARDS_PROMISED: AtomicU64 = AtomicU64::new(0);
+static MARKET_AWARDS_FAILED: AtomicU64 = AtomicU64::new(0);
+/// Wei promised by winners (sum of promised award amounts), and the last clearing price
+/// of each product awarded (products come from the configured offer: a bounded set).
+static MARKET_WEI: std::sync::Mutex<(
+    alloy_primitives::U256,
+    std::collections::BTreeMap<alloy_primitives::B256, alloy_primitives::U256>,
+)> = std::sync::Mutex::new((
+    alloy_primitives::U256::ZERO,
+    std::collections::BTreeMap::new(),
+));
+
+/// A bid was receipted (`None`) or refused with `error`.
+pub(crate) fn record_market_bid(error: Option<&crate::rpc::RpcError>) {
+    let index = match error {
+        None => 0,
+        Some(e) => {
+            let reason = e.rejection();
+            1 + Rejection::ALL
+                .iter()
+                .position(|r| *r == reason)
+                .unwrap_or(0)
+        }
+    };
+    MARKET_BIDS[index].fetch_add(1, Ordering::Relaxed);
+}
+
+/// An auction was cleared (and the clearing signed).
+pub(crate) fn record_clearing(clearing: &baton_preconf::market::Clearing) {
+    MARKET_CLEARINGS.fetch_add(1, Ordering::Relaxed);
+    if let Ok(mut wei) = MARKET_WEI.lock() {
+        for award in &clearing.awards {
+            wei.1.insert(award.product.0, award.amount);
+        }
+    }
+}
+
+/// An award's promises were made (`promised`) or could not be.
+pub(crate) fn record_award(promised: bool, amount: alloy_primitives::U256) {
+    if promised {
+        MARKET_AWARDS_PROMISED.fetch_add(1, Ordering::Relaxed);
+        if let Ok(mut wei) = MARKET_WEI.lock() {
+            wei.0 = wei.0.saturating_add(amount);
+        }
+    } else {
+        MARKET_AWARDS_FAILED.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+fn render_market(out: &mut String) {
+    let _ = writeln!(
+        out,
+        "# HELP baton_sidecar_market_bids_total Auction bids, by result (receipted, or the refusal's reason).\n# TYPE baton_sidecar_market_bids_total counter"
+    );
+    let labels = std::iter::once("receipted").chain(Rejection::ALL.iter().map(|r| r.label()));
+    for (i, label) in labels.enumerate() {
+        let _ = writeln!(
+            out,
+            "baton_sidecar_market_bids_total{{result=\"{label}\"}} {}",
+            MARKET_BIDS[i].load(Ordering::Relaxed)
+        );
+    }
+    let _ = writeln!(
+        out,
+        "# HELP baton_sidecar_market_receipts_total Bid receipts signed (each journaled first).\n# TYPE baton_sidecar_market_receipts_total counter\nbaton_sidecar_market_receipts_total {}",
+        MARKET_BIDS[0].load(Ordering::Relaxed)
+    );
+    let _ = writeln!(
+        out,
+        "# HELP baton_sidecar_market_clearings_total Auctions cleared and signed.\n# TYPE baton_sidecar_market_clearings_total counter\nbaton_sidecar_market_clearings_total {}",
+        MARKET_CLEARINGS.load(Ordering::Relaxed)
+    );
+    let _ = writeln!(
+        out,
+        "# HELP baton_sidecar_market_awards_total Awards, by whether their promises (sequencing and payment) were made.\n# TYPE baton_sidecar_market_awards_total counter\nbaton_sidecar_market_awards_total{{fate=\"promised\"}} {}\nbaton_sidecar_market_awards_total{{fate=\"failed\"}} {}",
+        MARKET_AWARDS_PROMISED.load(Ordering::Relaxed),
+        MARKET_AWARDS_FAILED.load(Ordering::Relaxed)
+    );
+    if let Ok(wei) = MARKET_WEI.lock() {
+        let _ = writeln!(
+            out,
+            "# HELP baton_sidecar_market_fees_promised_wei_total Wei the promised winners pay (their payments' amounts).\n# TYPE baton_sidecar_market_fees_promised_wei_total counter\nbaton_sidecar_market_fees_promised_wei_total {}",
+            wei.0
+        );
+        let _ = writeln!(
+            out,
+            "# HELP baton_sidecar_market_clearing_price_wei The last winning amount of each product, in wei.\n# TYPE baton_sidecar_market_clearing_price_wei gauge"
+        );
+        for (product, price) in &wei.1 {
+            let _ = writeln!(
+                out,
+                "baton_sidecar_market_clearing_price_wei{{product=\"{product}\"}} {price}"
+            );
+        }
+    }
+}
+
 /// The Prometheus text exposition of every sidecar metric.
 pub fn render() -> String {
     let mut out = String::with_capacity(4096);
@@ -317,6 +417,7 @@ pub fn render() -> String {
         JOURNAL_BATCH_RECORDS.load(Ordering::Relaxed)
     );
     render_pbs(&mut out);
+    render_market(&mut out);
     out
 }
 
@@ -338,6 +439,28 @@ mod tests {
             text.contains("baton_sidecar_rejections_by_code_total{code=\"1202\"}"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn market_metrics_are_rendered() {
+        record_market_bid(None);
+        record_market_bid(Some(&crate::rpc::RpcError::BelowReserve {
+            amount: String::new(),
+            reserve: String::new(),
+        }));
+        record_award(true, alloy_primitives::U256::from(7u64));
+        let text = render();
+        for name in [
+            "baton_sidecar_market_bids_total{result=\"receipted\"}",
+            "baton_sidecar_market_bids_total{result=\"invalid\"}",
+            "baton_sidecar_market_receipts_total",
+            "baton_sidecar_market_clearings_total",
+            "baton_sidecar_market_awards_total{fate=\"promised\"}",
+            "baton_sidecar_market_fees_promised_wei_total",
+            "baton_sidecar_market_clearing_price_wei",
+        ] {
+            assert!(text.contains(name), "{name} missing");
+        }
     }
 
     #[test]

@@ -39,6 +39,9 @@ pub enum RunError {
     /// The journal replayed, but a promise could not be restored.
     #[error("restoring promises from the journal failed: {0}")]
     Restore(RpcError),
+    /// A market product names a rollup the inbox does not list.
+    #[error("{0}")]
+    Market(String),
     /// Block production is misconfigured (the Engine API's JWT secret).
     #[error("block production: {0}")]
     Builder(String),
@@ -68,7 +71,7 @@ pub async fn run(
         verifying_contract: config.slasher,
     };
 
-    let rollups = match &config.rollups {
+    let rollups: std::collections::HashMap<baton_preconf::RollupId, u64> = match &config.rollups {
         RollupSource::Fixed(ids) => ids.iter().copied().collect(),
         RollupSource::Inbox(inbox) => {
             let registered = registered_rollups(&config.l1_rpc, *inbox).await?;
@@ -81,6 +84,21 @@ pub async fn run(
                 .collect()
         }
     };
+    if let Some(market) = &config.market {
+        for offered in &market.products {
+            if let Some(r) = offered
+                .product
+                .rollups()
+                .iter()
+                .find(|r| !rollups.contains_key(r))
+            {
+                return Err(RunError::Market(format!(
+                    "market product {} names rollup {r}, which this sidecar does not sequence",
+                    offered.id
+                )));
+            }
+        }
+    }
     let execution = Arc::new(ExecutionState::connect(&config.l1_rpc, chain.clone())?);
     // The first head before serving: inclusion requests need it.
     if let Err(e) = execution.refresh().await {
@@ -103,7 +121,7 @@ pub async fn run(
             (opened.0.into(), opened.1)
         }
     };
-    let (entries, seals) = Record::split(records);
+    let (entries, seals, market_records) = Record::split_all(records);
     let duties = Arc::new(Duties::default());
     let clock: Arc<dyn SlotClock> = Arc::new(SystemClock);
     let service_config = ServiceConfig {
@@ -135,7 +153,16 @@ pub async fn run(
         },
     )
     .map_err(RunError::Restore)?;
-    tracing::info!(commitments = restored.commitments, "journal replayed");
+    let auction_records = market_records.len();
+    let service = service
+        .with_market(config.market.clone(), market_records)
+        .map_err(RunError::Restore)?;
+    tracing::info!(
+        commitments = restored.commitments,
+        auction_records,
+        products = config.market.as_ref().map_or(0, |m| m.products.len()),
+        "journal replayed"
+    );
 
     let service = Arc::new(service);
     if let Some(head) = execution.head() {
@@ -166,6 +193,7 @@ pub async fn run(
         }
     };
 
+    let auctions = tokio::spawn(crate::market::run_auctions(service.clone()));
     let ours: HashSet<_> = config.validators.iter().copied().collect();
     let follower = tokio::spawn(follow_duties(beacon, chain, ours, duties, clock));
     let wake = Arc::new(tokio::sync::Notify::new());
@@ -205,6 +233,7 @@ pub async fn run(
         .await
         .map_err(|source| RunError::Serve { addr, source });
     follower.abort();
+    auctions.abort();
     head_follower.abort();
     if let Some(defender) = defender {
         defender.abort();

@@ -15,6 +15,7 @@
 //! | `bid`, `payment` | [`Bid`], [`SignedBid`], [`ValidBid`]; the L1 payment's checks |
 //! | `receipt` | [`BidReceipt`], [`SignedReceipt`] |
 //! | `clearing`, `root` | [`clear`], [`Clearing`], [`Award`], [`BidsTree`] |
+//! | `publication` | [`ClearingPublication`]: what a sidecar publishes per cleared slot, and its check |
 //! | [`dispute`] | evidence checks mirroring the `Slasher` |
 //! | [`typed`] | the EIP-712 `sol!` structs |
 
@@ -23,6 +24,7 @@ mod clearing;
 pub mod dispute;
 mod payment;
 mod product;
+mod publication;
 mod receipt;
 mod root;
 pub mod typed;
@@ -39,5 +41,6 @@ pub use payment::{PAYMENT_TX_TYPE, PaymentError, PaymentTerms, check_payment};
 pub use product::{
     MAX_BID_TXS, MAX_BUNDLE_ROLLUPS, MIN_BUNDLE_ROLLUPS, Product, ProductError, ProductId,
 };
+pub use publication::{ClearingPublication, PublicationError, PublishedAward};
 pub use receipt::{BidReceipt, ReceiptError, SignedReceipt};
 pub use root::BidsTree;

@@ -207,6 +207,21 @@ pub(crate) struct RunArgs {
     /// Promise requests per second from one wallet, 0 for no limit [default: 100].
     #[arg(long = "rate-limit.per-wallet", env = "BATON_RATE_LIMIT_PER_WALLET")]
     pub(crate) rate_limit_per_wallet: Option<u32>,
+    /// Products auctioned in every owned slot, comma-separated or repeated:
+    /// `top:<rollup>:<k>`, `whole:<rollup>`, `bundle:<r1>+<r2>[+…]:<k>`, each optionally
+    /// `@<reserve wei>` [default: none, no auction].
+    #[arg(
+        long = "market.products",
+        env = "BATON_MARKET_PRODUCTS",
+        value_delimiter = ','
+    )]
+    pub(crate) market_products: Option<Vec<crate::market::ProductSpec>>,
+    /// A slot's auction closes this many ms before its promise deadline [default: 3000].
+    #[arg(long = "market.close-ms", env = "BATON_MARKET_CLOSE_MS")]
+    pub(crate) market_close_ms: Option<u64>,
+    /// Where winning bids' payments go (required with --market.products).
+    #[arg(long = "market.fee-recipient", env = "BATON_MARKET_FEE_RECIPIENT")]
+    pub(crate) market_fee_recipient: Option<Address>,
 }
 
 /// A rollup given on the command line: `id=l2ChainId`.
@@ -305,7 +320,10 @@ impl RunArgs {
                 builder_payload_timeout_ms,
                 builder_batch_tip_wei,
                 l1_engine_url,
-                l1_jwt_secret
+                l1_jwt_secret,
+                market_products,
+                market_close_ms,
+                market_fee_recipient
             );
         }
         Ok(cli)
@@ -475,7 +493,39 @@ impl TryFrom<RunArgs> for Config {
                 .map_err(|_| eyre!("--rollup.l2-rpc: bad rollup id in `{item}`"))?;
             l2_rpcs.push((RollupId(id), url.trim().to_owned()));
         }
+        let rollups = match (cli.rollup_inbox, cli.rollups) {
+            (Some(_), Some(_)) => bail!("give either --rollup-inbox or --rollups, not both"),
+            (Some(inbox), None) => RollupSource::Inbox(inbox),
+            (None, fixed) => RollupSource::Fixed(
+                fixed
+                    .unwrap_or_else(|| {
+                        vec![
+                            RollupArg(RollupId(1), 167_001),
+                            RollupArg(RollupId(2), 167_002),
+                        ]
+                    })
+                    .into_iter()
+                    .map(|r| (r.0, r.1))
+                    .collect(),
+            ),
+        };
+        let market = crate::market::MarketConfig::new(
+            cli.market_products.unwrap_or_default(),
+            cli.market_close_ms
+                .unwrap_or(crate::market::DEFAULT_CLOSE_MS),
+            cli.market_fee_recipient,
+            match &rollups {
+                RollupSource::Fixed(list) => {
+                    Some(list.iter().map(|(id, _)| *id).collect::<Vec<_>>())
+                }
+                // Checked against the inbox's rollups when the sidecar starts.
+                RollupSource::Inbox(_) => None,
+            }
+            .as_deref(),
+        )?;
         Ok(Self {
+            market,
+            rollups,
             journal,
             l2_rpcs,
             data_dir: cli
@@ -498,22 +548,6 @@ impl TryFrom<RunArgs> for Config {
             validators,
             l1_rpc,
             head_poll_ms: cli.l1_head_poll_ms.unwrap_or(250).max(10),
-            rollups: match (cli.rollup_inbox, cli.rollups) {
-                (Some(_), Some(_)) => bail!("give either --rollup-inbox or --rollups, not both"),
-                (Some(inbox), None) => RollupSource::Inbox(inbox),
-                (None, fixed) => RollupSource::Fixed(
-                    fixed
-                        .unwrap_or_else(|| {
-                            vec![
-                                RollupArg(RollupId(1), 167_001),
-                                RollupArg(RollupId(2), 167_002),
-                            ]
-                        })
-                        .into_iter()
-                        .map(|r| (r.0, r.1))
-                        .collect(),
-                ),
-            },
             deadline_ms: cli.deadline_ms.unwrap_or(500),
             window_slots: cli.window_slots.unwrap_or(32),
             limits: Limits {

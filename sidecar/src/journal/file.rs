@@ -11,7 +11,7 @@ use std::{
 
 use tokio::sync::oneshot;
 
-use super::{JournalEntry, JournalError, PendingAppend, Record, SealRecord};
+use super::{JournalEntry, JournalError, MarketRecord, PendingAppend, Record, SealRecord};
 
 /// Largest record accepted (a bundle of 64 blob transactions stays far below).
 const MAX_RECORD_BYTES: u32 = 64 * 1024 * 1024;
@@ -85,6 +85,11 @@ impl FileJournal {
     /// Queues a seal record, like [`Self::submit`].
     pub fn submit_seal(&self, seal: &SealRecord) -> Result<PendingAppend, JournalError> {
         self.submit_bytes(&seal.encode()?)
+    }
+
+    /// Queues an auction record, like [`Self::submit`].
+    pub fn submit_market(&self, record: &MarketRecord) -> Result<PendingAppend, JournalError> {
+        self.submit_bytes(&record.encode()?)
     }
 
     fn submit_bytes(&self, payload: &[u8]) -> Result<PendingAppend, JournalError> {
@@ -294,6 +299,82 @@ mod tests {
         let (entries, seals) = Record::split(records);
         assert_eq!((entries, seals), (vec![entry(1), entry(2)], vec![seal]));
         // `open` keeps returning the promises only.
+        drop(_j);
+        let (_j, entries) = FileJournal::open(&dir).unwrap();
+        assert_eq!(entries, vec![entry(1), entry(2)]);
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[tokio::test]
+    async fn auction_records_replay_between_promises_and_older_journals_still_read() {
+        use baton_preconf::market::{Bid, BidReceipt, Clearing, Product};
+
+        use crate::journal::{BidRecord, MarketRecord};
+
+        let dir = tempdir("market");
+        let (journal, _) = FileJournal::open(&dir).unwrap();
+        let bidder =
+            alloy_signer_local::PrivateKeySigner::from_bytes(&B256::repeat_byte(7)).unwrap();
+        let domain = baton_preconf::BatonDomain {
+            chain_id: 1,
+            verifying_contract: Address::ZERO,
+        };
+        let tx = Bytes::from_static(b"rollup tx");
+        let bid = Bid {
+            slot: Slot(10),
+            validator_pubkey: BlsPublicKey([1; 48]),
+            product: Product::TopOfBatch {
+                rollup: RollupId(1),
+                positions: 1,
+            },
+            amount: U256::from(5u64),
+            tx_hashes: vec![alloy_primitives::keccak256(&tx)],
+            payment_tx_hash: B256::repeat_byte(1),
+            bidder: bidder.address(),
+            nonce: 0,
+        }
+        .sign(&bidder, &domain, vec![tx], Bytes::from_static(b"payment"))
+        .unwrap();
+        let receipt = BidReceipt {
+            bid_hash: bid.bid.digest(&domain),
+            slot: Slot(10),
+            product: bid.bid.product.id(),
+            amount: bid.bid.amount,
+            seq: 0,
+            arrival_ms: 123,
+            committer: Address::repeat_byte(2),
+        };
+        let bid_record = MarketRecord::Bid(Box::new(BidRecord { bid, receipt }));
+        let clearing = MarketRecord::Clearing(Clearing {
+            slot: Slot(10),
+            committer: Address::repeat_byte(2),
+            bids_root: B256::repeat_byte(3),
+            bid_count: 1,
+            awards: vec![],
+        });
+        journal.append(&entry(1)).await.unwrap();
+        journal
+            .submit_market(&bid_record)
+            .unwrap()
+            .durable()
+            .await
+            .unwrap();
+        journal
+            .submit_market(&clearing)
+            .unwrap()
+            .durable()
+            .await
+            .unwrap();
+        journal.append(&entry(2)).await.unwrap();
+        drop(journal);
+        let (_j, records) = FileJournal::open_all(&dir).unwrap();
+        assert_eq!(records.len(), 4);
+        let (entries, seals, market) = Record::split_all(records);
+        assert_eq!(entries, vec![entry(1), entry(2)]);
+        assert!(seals.is_empty());
+        assert_eq!(market, vec![bid_record, clearing]);
+        assert_eq!(market[0].slot(), Slot(10));
+        // `open` keeps returning the promises only, as older callers expect.
         drop(_j);
         let (_j, entries) = FileJournal::open(&dir).unwrap();
         assert_eq!(entries, vec![entry(1), entry(2)]);

@@ -11,7 +11,7 @@
 //!
 //! The journal also records each slot's seal ([`SealRecord`], step ④): the batch
 //! transactions and constraints, durable before they are sent, so a restart re-sends the
-//! same ones.
+//! same ones; and the auctions' receipted bids and clearings ([`MarketRecord`]).
 //!
 //! [`RedisJournal`] is the shared backend for two or more sidecars serving the same
 //! validators: a Redis list with a signing lease and fenced appends (see its module).
@@ -26,7 +26,9 @@ use tokio::sync::oneshot;
 
 pub use self::redis::{RedisJournal, RedisOptions};
 pub use file::FileJournal;
-pub use record::{JournalEntry, Record, Reservation, SealRecord, SealedBatch};
+pub use record::{
+    BidRecord, JournalEntry, MarketRecord, Record, Reservation, SealRecord, SealedBatch,
+};
 
 /// The journal failed; the promise must not be signed.
 #[derive(Debug, thiserror::Error)]
@@ -97,6 +99,15 @@ impl Journal {
         match self {
             Self::File(j) => j.submit_seal(seal),
             Self::Redis(j) => j.submit_seal(seal),
+        }
+    }
+
+    /// Queues an auction record (a receipted bid, a clearing) like [`Self::submit`]; the
+    /// receipt or clearing is signed only after [`PendingAppend::durable`] succeeds.
+    pub fn submit_market(&self, record: &MarketRecord) -> Result<PendingAppend, JournalError> {
+        match self {
+            Self::File(j) => j.submit_market(record),
+            Self::Redis(j) => j.submit_market(record),
         }
     }
 }

@@ -1,11 +1,16 @@
 //! What the journal stores: one entry per promise, with everything needed to rebuild the
 //! ledger (positions, nonces, gas) and to re-sign the promise after a restart; and one
 //! seal per slot (step ④), what was sealed and sent to the relays, so a restart re-sends
-//! the same constraints and never seals a slot differently.
+//! the same constraints and never seals a slot differently; and the auction's records
+//! ([`MarketRecord`]): each receipted bid, and each slot's clearing, so a restart restores
+//! every receipt, the per-slot `seq` counter and the clearing exactly, and never clears a
+//! slot twice.
 
 use alloy_primitives::{Address, B256, Bytes, U256};
 use baton_preconf::{
-    BlsPublicKey, Commitment, Position, RollupId, Slot, constraints::SignedConstraints,
+    BlsPublicKey, Commitment, Position, RollupId, Slot,
+    constraints::SignedConstraints,
+    market::{BidReceipt, Clearing, SignedBid},
 };
 use serde::{Deserialize, Serialize};
 
@@ -97,6 +102,47 @@ pub struct SealRecord {
     pub constraints: Option<SignedConstraints>,
 }
 
+/// A bid the committer receipted: durable before the receipt's signature leaves. The
+/// receipt is stored unsigned (ECDSA signing is deterministic, RFC 6979).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BidRecord {
+    /// The bid as received (with its raw transactions and payment).
+    pub bid: SignedBid,
+    /// The receipt issued for it.
+    pub receipt: BidReceipt,
+}
+
+/// A slot's auction record: a receipted bid, or the slot's clearing (unsigned, written once;
+/// the winners' promises follow as ordinary promise records).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum MarketRecord {
+    /// `{"bid": …}`.
+    Bid(Box<BidRecord>),
+    /// `{"clearing": …}`.
+    Clearing(Clearing),
+}
+
+impl MarketRecord {
+    /// The slot the record belongs to.
+    pub const fn slot(&self) -> Slot {
+        match self {
+            Self::Bid(b) => b.receipt.slot,
+            Self::Clearing(c) => c.slot,
+        }
+    }
+
+    /// The record's bytes: `{"bid": …}` or `{"clearing": …}`, which no promise entry or
+    /// seal can be mistaken for.
+    pub(crate) fn encode(&self) -> Result<Vec<u8>, super::JournalError> {
+        serde_json::to_vec(self).map_err(|e| super::JournalError::Corrupt {
+            index: 0,
+            reason: e.to_string(),
+        })
+    }
+}
+
 /// Any journal record.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Record {
@@ -104,6 +150,8 @@ pub enum Record {
     Promise(JournalEntry),
     /// A sealed slot.
     Seal(SealRecord),
+    /// An auction record (journals written before the marketplace have none).
+    Market(MarketRecord),
 }
 
 #[derive(Serialize, Deserialize)]
@@ -130,19 +178,33 @@ impl Record {
         if bytes.starts_with(b"{\"seal\"") {
             return serde_json::from_slice::<SealEnvelope>(bytes).map(|e| Self::Seal(e.seal));
         }
+        if bytes.starts_with(b"{\"bid\"") || bytes.starts_with(b"{\"clearing\"") {
+            return serde_json::from_slice(bytes).map(Self::Market);
+        }
         serde_json::from_slice(bytes).map(Self::Promise)
     }
 
-    /// Splits records into promises and seals, each in journal order.
+    /// Splits records into promises and seals, each in journal order (auction records are
+    /// left out: see [`Self::split_all`]).
     pub fn split(records: Vec<Self>) -> (Vec<JournalEntry>, Vec<SealRecord>) {
+        let (entries, seals, _) = Self::split_all(records);
+        (entries, seals)
+    }
+
+    /// Splits records into promises, seals and auction records, each in journal order.
+    pub fn split_all(
+        records: Vec<Self>,
+    ) -> (Vec<JournalEntry>, Vec<SealRecord>, Vec<MarketRecord>) {
         let mut entries = Vec::with_capacity(records.len());
         let mut seals = Vec::new();
+        let mut market = Vec::new();
         for record in records {
             match record {
                 Self::Promise(entry) => entries.push(entry),
                 Self::Seal(seal) => seals.push(seal),
+                Self::Market(record) => market.push(record),
             }
         }
-        (entries, seals)
+        (entries, seals, market)
     }
 }

@@ -24,7 +24,7 @@ use std::{
 use redis::{Script, aio::MultiplexedConnection};
 use tokio::sync::{mpsc, oneshot};
 
-use super::{JournalEntry, JournalError, PendingAppend, Record, SealRecord};
+use super::{JournalEntry, JournalError, MarketRecord, PendingAppend, Record, SealRecord};
 
 /// Records taken into one append at most.
 const MAX_GROUP: usize = 1024;
@@ -206,6 +206,11 @@ impl RedisJournal {
     /// Queues a seal record, like [`Self::submit`].
     pub fn submit_seal(&self, seal: &SealRecord) -> Result<PendingAppend, JournalError> {
         self.submit_bytes(seal.encode()?)
+    }
+
+    /// Queues an auction record, like [`Self::submit`].
+    pub fn submit_market(&self, record: &MarketRecord) -> Result<PendingAppend, JournalError> {
+        self.submit_bytes(record.encode()?)
     }
 
     fn submit_bytes(&self, payload: Vec<u8>) -> Result<PendingAppend, JournalError> {

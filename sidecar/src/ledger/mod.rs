@@ -488,6 +488,14 @@ impl Ledger {
             .unwrap_or_default()
     }
 
+    /// Transactions and bytes promised in `rollup_id`'s batch for `slot`.
+    pub fn batch_usage(&self, slot: Slot, rollup_id: RollupId) -> (u64, u64) {
+        self.slots
+            .get(&slot)
+            .and_then(|b| b.batches.get(&rollup_id))
+            .map_or((0, 0), |b| (b.txs.len() as u64, b.bytes))
+    }
+
     /// Seals `slot` (its deadline passed): no reservation is made in it any more, and what
     /// it holds is returned. Sealing again returns the same contents.
     pub fn seal(&mut self, slot: Slot) -> SlotContents {

@@ -3,6 +3,8 @@
 
 use serde_json::{Value, json};
 
+use baton_preconf::market::BidError;
+
 use crate::{ledger::LedgerError, metrics::Rejection};
 
 /// A JSON-RPC error the sidecar answers with.
@@ -156,6 +158,76 @@ pub enum RpcError {
     /// The journal failed; no promise can be made until the sidecar restarts.
     #[error("promises are suspended: the commitment journal failed")]
     JournalUnavailable,
+    /// Ordinary sequencing in a rollup whose positions in the slot are auctioned.
+    #[error(
+        "positions of rollup {rollup_id} in slot {slot} are under auction until {until_ms}; retry after the clearing"
+    )]
+    UnderAuction {
+        /// The rollup.
+        rollup_id: u64,
+        /// The slot.
+        slot: u64,
+        /// When the auction closes (Unix ms); the clearing follows at once.
+        until_ms: u64,
+    },
+    /// The rollup's whole batch in the slot was sold at auction.
+    #[error("rollup {rollup_id}'s whole batch in slot {slot} was sold at auction")]
+    BatchSold {
+        /// The rollup.
+        rollup_id: u64,
+        /// The slot.
+        slot: u64,
+    },
+    /// The bid's product is not offered in the slot (or no auction runs here).
+    #[error("{0}")]
+    ProductNotOffered(String),
+    /// The slot's auction closed.
+    #[error("the auction for slot {slot} closed {late_ms} ms ago")]
+    AuctionClosed {
+        /// The slot.
+        slot: u64,
+        /// How late the bid is.
+        late_ms: u64,
+    },
+    /// The bid's product, amount, transactions or hashes are malformed.
+    #[error("malformed bid: {0}")]
+    MalformedBid(String),
+    /// The bid names another validator than the slot's proposer.
+    #[error("{0}")]
+    BidWrongValidator(String),
+    /// The bid's signature is not its bidder's.
+    #[error("bid signature: {0}")]
+    BidBadSignature(String),
+    /// The bid is under the product's reserve price.
+    #[error("bid of {amount} wei is below the reserve of {reserve} wei")]
+    BelowReserve {
+        /// The bid amount.
+        amount: String,
+        /// The reserve.
+        reserve: String,
+    },
+    /// The payment transaction does not pay the bid (decoding, hash, type, chain, sender,
+    /// recipient, value).
+    #[error("{0}")]
+    BadPayment(String),
+    /// The payment's nonce is not the bidder's next, counting earlier promises.
+    #[error("payment: {0}")]
+    PaymentNonce(String),
+    /// The bidder cannot pay the payment and its pending promises.
+    #[error("payment: {0}")]
+    PaymentBalance(String),
+    /// The payment's max fee is below the slot's worst-case base fee.
+    #[error("payment: {0}")]
+    PaymentFeeTooLow(String),
+    /// The slot's auction holds its most bids.
+    #[error("the auction for slot {0} holds its limit of bids")]
+    AuctionFull(u64),
+    /// No auction for the slot here.
+    #[error("no auction for slot {0} here (not one of our slots, or no products offered)")]
+    AuctionNotFound(u64),
+    /// No receipt for that bid hash.
+    #[error("no receipt for bid {0}")]
+    ReceiptNotFound(String),
 }
 
 impl RpcError {
@@ -196,6 +268,21 @@ impl RpcError {
             Self::JournalUnavailable => 1901,
             Self::ExecutionUnavailable(_) => 1902,
             Self::L2Unavailable { .. } => 1903,
+            Self::UnderAuction { .. } => 1701,
+            Self::BatchSold { .. } => 1702,
+            Self::ProductNotOffered(_) => 1703,
+            Self::AuctionClosed { .. } => 1704,
+            Self::MalformedBid(_) => 1705,
+            Self::BidWrongValidator(_) => 1706,
+            Self::BidBadSignature(_) => 1707,
+            Self::BelowReserve { .. } => 1708,
+            Self::BadPayment(_) => 1709,
+            Self::PaymentNonce(_) => 1710,
+            Self::PaymentBalance(_) => 1711,
+            Self::PaymentFeeTooLow(_) => 1712,
+            Self::AuctionFull(_) => 1713,
+            Self::AuctionNotFound(_) => 1714,
+            Self::ReceiptNotFound(_) => 1715,
         }
     }
 
@@ -210,10 +297,16 @@ impl RpcError {
             | Self::JournalUnavailable
             | Self::ExecutionUnavailable(_)
             | Self::L2Unavailable { .. } => Rejection::Internal,
-            Self::SlotNotOurs(_) | Self::PastDeadline { .. } | Self::OutOfWindow { .. } => {
-                Rejection::Slot
-            }
-            Self::BatchFull(_) | Self::SlotGasFull(_) | Self::BlobsFull(_) => Rejection::Capacity,
+            Self::SlotNotOurs(_)
+            | Self::PastDeadline { .. }
+            | Self::OutOfWindow { .. }
+            | Self::AuctionClosed { .. } => Rejection::Slot,
+            Self::BatchFull(_)
+            | Self::SlotGasFull(_)
+            | Self::BlobsFull(_)
+            | Self::UnderAuction { .. }
+            | Self::BatchSold { .. }
+            | Self::AuctionFull(_) => Rejection::Capacity,
             Self::RateLimited(_) => Rejection::RateLimited,
             Self::MalformedRequest(_)
             | Self::BadSignature(_)
@@ -233,13 +326,40 @@ impl RpcError {
             | Self::BadRollupTransaction(_)
             | Self::L2NonceMismatch(_)
             | Self::L2InsufficientBalance(_)
-            | Self::CommitmentNotFound(_) => Rejection::Invalid,
+            | Self::CommitmentNotFound(_)
+            | Self::ProductNotOffered(_)
+            | Self::MalformedBid(_)
+            | Self::BidWrongValidator(_)
+            | Self::BidBadSignature(_)
+            | Self::BelowReserve { .. }
+            | Self::BadPayment(_)
+            | Self::PaymentNonce(_)
+            | Self::PaymentBalance(_)
+            | Self::PaymentFeeTooLow(_)
+            | Self::AuctionNotFound(_)
+            | Self::ReceiptNotFound(_) => Rejection::Invalid,
         }
     }
 
     /// The JSON-RPC `error` object.
     pub fn to_json(&self) -> Value {
         json!({ "code": self.code(), "message": self.to_string() })
+    }
+}
+
+impl From<BidError> for RpcError {
+    fn from(e: BidError) -> Self {
+        let text = e.to_string();
+        match e {
+            BidError::WrongValidator => Self::BidWrongValidator(text),
+            BidError::BelowReserve { amount, reserve } => Self::BelowReserve {
+                amount: amount.to_string(),
+                reserve: reserve.to_string(),
+            },
+            BidError::Payment(_) => Self::BadPayment(text),
+            BidError::Signature(_) => Self::BidBadSignature(text),
+            _ => Self::MalformedBid(text),
+        }
     }
 }
 
@@ -328,6 +448,34 @@ mod tests {
             RpcError::RateLimited(String::new()),
             RpcError::CommitmentNotFound(String::new()),
             RpcError::JournalUnavailable,
+            RpcError::UnderAuction {
+                rollup_id: 0,
+                slot: 0,
+                until_ms: 0,
+            },
+            RpcError::BatchSold {
+                rollup_id: 0,
+                slot: 0,
+            },
+            RpcError::ProductNotOffered(String::new()),
+            RpcError::AuctionClosed {
+                slot: 0,
+                late_ms: 0,
+            },
+            RpcError::MalformedBid(String::new()),
+            RpcError::BidWrongValidator(String::new()),
+            RpcError::BidBadSignature(String::new()),
+            RpcError::BelowReserve {
+                amount: String::new(),
+                reserve: String::new(),
+            },
+            RpcError::BadPayment(String::new()),
+            RpcError::PaymentNonce(String::new()),
+            RpcError::PaymentBalance(String::new()),
+            RpcError::PaymentFeeTooLow(String::new()),
+            RpcError::AuctionFull(0),
+            RpcError::AuctionNotFound(0),
+            RpcError::ReceiptNotFound(String::new()),
         ]
     }
 

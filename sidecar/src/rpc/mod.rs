@@ -4,6 +4,7 @@
 
 mod commitments_api;
 mod error;
+mod market_api;
 mod server;
 
 pub use commitments_api::{TYPE_INCLUSION, TYPE_SEQUENCING};

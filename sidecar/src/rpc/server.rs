@@ -155,7 +155,7 @@ struct FeeParams {
 }
 
 /// The single parameter of a method: `[x]` or `x`.
-fn single_param<T: serde::de::DeserializeOwned>(params: Value) -> Result<T, RpcError> {
+pub(super) fn single_param<T: serde::de::DeserializeOwned>(params: Value) -> Result<T, RpcError> {
     let value = match params {
         Value::Array(mut items) if items.len() == 1 => items.remove(0),
         Value::Array(items) => {
@@ -170,6 +170,9 @@ fn single_param<T: serde::de::DeserializeOwned>(params: Value) -> Result<T, RpcE
 }
 
 async fn dispatch(service: &Service, method: &str, params: Value) -> Result<Value, RpcError> {
+    if super::market_api::METHODS.contains(&method) {
+        return super::market_api::dispatch(service, method, params).await;
+    }
     match method {
         "baton_requestInclusion" => {
             let request: SignedRequest = single_param(params)?;
@@ -208,23 +211,7 @@ async fn dispatch(service: &Service, method: &str, params: Value) -> Result<Valu
             }))
         }
         "baton_slots" => {
-            let pricing = service.pricing();
-            let capacity = service.gas_per_slot();
-            Ok(Value::Array(
-                service
-                    .slots()
-                    .into_iter()
-                    .map(|(slot, validator, gas_left)| {
-                        json!({
-                            "slot": slot,
-                            "validatorPubkey": validator,
-                            "l1GasLeft": gas_left.to_string(),
-                            "minPriorityFeePerGas": pricing.min_tip(capacity - gas_left, 21_000, capacity).map(|t| t.to_string()),
-                            "rollupTxFee": pricing.rollup_fee(1).to_string(),
-                        })
-                    })
-                    .collect(),
-            ))
+            serde_json::to_value(service.slot_offers()).map_err(|_| RpcError::Internal)
         }
         "baton_version" => Ok(json!({
             "version": env!("CARGO_PKG_VERSION"),

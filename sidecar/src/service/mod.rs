@@ -7,9 +7,12 @@
 //! signature is made only after the journal reports the record durable. A crash at any
 //! point loses nothing a wallet holds: an unsigned, journaled promise is honoured anyway.
 
+mod awards;
+mod bids;
 mod inclusion;
 mod listing;
 mod sequencing;
+mod slots;
 
 use std::{
     collections::HashMap,
@@ -31,6 +34,7 @@ use baton_preconf::{
 
 pub(crate) use listing::ListParams;
 pub use listing::{MAX_LISTED_COMMITMENTS, MAX_LISTED_SLOTS};
+pub use slots::{RollupCapacity, SlotCapacity, SlotOffer, SlotProduct};
 
 use crate::{
     execution::ExecutionState,
@@ -38,6 +42,7 @@ use crate::{
     l2::L2Client,
     ledger::{Ledger, SlotContents},
     lookahead::{Duties, SlotClock},
+    market::{AuctionBook, MarketConfig},
     metrics,
     pricing::Pricing,
     rate_limit::RateLimiter,
@@ -106,6 +111,10 @@ pub struct Service {
     journal_failed: AtomicBool,
     ip_limiter: RateLimiter<IpAddr>,
     wallet_limiter: RateLimiter<Address>,
+    /// The products offered per slot (`None`: no auction opens; see [`Self::with_market`]).
+    market: Option<MarketConfig>,
+    /// Every auction's receipts and clearing.
+    auctions: Mutex<AuctionBook>,
 }
 
 /// What the service runs on, besides its configuration and key.
@@ -187,6 +196,8 @@ impl Service {
             commitments: Mutex::new(commitments),
             inclusion_txs: Mutex::new(inclusion_txs),
             journal_failed: AtomicBool::new(false),
+            market: None,
+            auctions: Mutex::new(AuctionBook::default()),
         };
         Ok((service, restored))
     }
@@ -339,38 +350,61 @@ impl Service {
         &self,
         plan: impl FnOnce(&Ledger) -> Result<Option<JournalEntry>, RpcError>,
     ) -> Result<Option<SignedCommitment>, RpcError> {
-        let (pending, commitment) = {
+        let signed = self
+            .promise_all(|ledger| Ok(plan(ledger)?.map(|entry| vec![entry])))
+            .await?;
+        Ok(signed.and_then(|mut all| all.pop()))
+    }
+
+    /// [`Self::promise`] for several promises planned together (an award's sequencing and
+    /// payment): all are journaled in order under one ledger lock, then signed.
+    async fn promise_all(
+        &self,
+        plan: impl FnOnce(&Ledger) -> Result<Option<Vec<JournalEntry>>, RpcError>,
+    ) -> Result<Option<Vec<SignedCommitment>>, RpcError> {
+        let (pendings, commitments) = {
             let mut ledger = self.ledger.lock().map_err(|_| RpcError::Internal)?;
-            let Some(entry) = plan(&ledger)? else {
+            let Some(entries) = plan(&ledger)? else {
                 return Ok(None);
             };
-            if let Reservation::Inclusion { txs, .. } = &entry.reservation
-                && let Ok(mut kept) = self.inclusion_txs.lock()
-            {
-                kept.insert(entry.request_id(), txs.clone());
+            let mut pendings = Vec::with_capacity(entries.len());
+            for entry in &entries {
+                if let Reservation::Inclusion { txs, .. } = &entry.reservation
+                    && let Ok(mut kept) = self.inclusion_txs.lock()
+                {
+                    kept.insert(entry.request_id(), txs.clone());
+                }
+                pendings.push(
+                    self.journal
+                        .submit(entry)
+                        .map_err(|e| self.journal_failure(&e))?,
+                );
+                ledger.apply(entry);
             }
-            let pending = self
-                .journal
-                .submit(&entry)
-                .map_err(|e| self.journal_failure(&e))?;
-            ledger.apply(&entry);
-            (pending, entry.commitment)
+            let commitments: Vec<_> = entries.into_iter().map(|e| e.commitment).collect();
+            (pendings, commitments)
         };
-        pending
-            .durable()
-            .await
-            .map_err(|e| self.journal_failure(&e))?;
-        let signed = commitment
-            .sign(&self.signer, &self.config.domain)
-            .map_err(|e| {
-                tracing::error!(error = %e, "signing a durable promise failed");
-                RpcError::Internal
-            })?;
-        if let Ok(mut commitments) = self.commitments.lock() {
-            commitments.insert(signed.commitment.request_id, signed.clone());
+        for pending in pendings {
+            pending
+                .durable()
+                .await
+                .map_err(|e| self.journal_failure(&e))?;
         }
-        tracing::debug!(slot = signed.commitment.slot.0, request_id = %signed.commitment.request_id, kind = ?signed.commitment.kind, "promise signed");
-        Ok(Some(signed))
+        let mut all = Vec::with_capacity(commitments.len());
+        for commitment in commitments {
+            let signed = commitment
+                .sign(&self.signer, &self.config.domain)
+                .map_err(|e| {
+                    tracing::error!(error = %e, "signing a durable promise failed");
+                    RpcError::Internal
+                })?;
+            if let Ok(mut commitments) = self.commitments.lock() {
+                commitments.insert(signed.commitment.request_id, signed.clone());
+            }
+            tracing::debug!(slot = signed.commitment.slot.0, request_id = %signed.commitment.request_id, kind = ?signed.commitment.kind, "promise signed");
+            all.push(signed);
+        }
+        Ok(Some(all))
     }
 
     /// Seals `slot` at its deadline (step ④): no promise is made in it any more; returns

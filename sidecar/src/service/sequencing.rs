@@ -50,6 +50,7 @@ impl Service {
         let l2_accounts = self.l2_accounts(&l2_items).await?;
         let signed = self
             .promise(|ledger| {
+                self.check_not_auctioned(ledger, checked.slot, txs.iter().map(|(r, _, _)| *r))?;
                 let positions = ledger.plan_sequencing(checked.slot, &txs)?;
                 ledger.plan_l2(&l2_items, &l2_accounts)?;
                 let commitment = Commitment {
@@ -91,7 +92,7 @@ impl Service {
     }
 
     /// The L2 state of every (rollup, sender) in `items`.
-    async fn l2_accounts(
+    pub(crate) async fn l2_accounts(
         &self,
         items: &[L2Item],
     ) -> Result<HashMap<(RollupId, Address), AccountState>, RpcError> {
@@ -119,7 +120,7 @@ impl Service {
 
     /// A rollup transaction must be a signed transaction of the rollup's L2 chain, in
     /// canonical form (its batch hash is its transaction hash), and carry no blobs.
-    fn check_rollup_tx(
+    pub(crate) fn check_rollup_tx(
         &self,
         index: usize,
         rollup_id: RollupId,

@@ -73,6 +73,7 @@ fn config(
         rate_per_wallet: (0, 0),
         builder: None,
         defender: None,
+        market: None,
     }
 }
 

@@ -109,6 +109,7 @@ async fn run_sequences_exactly_the_rollups_registered_in_the_inbox() {
         rate_per_wallet: (0, 0),
         builder: None,
         defender: None,
+        market: None,
     };
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let running = tokio::spawn(baton_sidecar::run::run(config, async {

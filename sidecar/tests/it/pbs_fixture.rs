@@ -314,6 +314,7 @@ impl World {
             rate_per_ip: (0, 0),
             rate_per_wallet: (0, 0),
             defender: None,
+            market: None,
             builder: Some(BuilderConfig {
                 addr: format!("127.0.0.1:{builder_port}").parse().unwrap(),
                 relays,

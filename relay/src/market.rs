@@ -40,6 +40,13 @@ pub struct Offer {
     pub min_priority_fee_per_gas: Option<String>,
     /// Fee per rollup transaction.
     pub rollup_tx_fee: String,
+    /// Products auctioned in the slot, passed through as the sidecar gave them (absent
+    /// from older sidecars).
+    #[serde(default)]
+    pub products: Vec<Value>,
+    /// Remaining capacity, passed through (absent from older sidecars).
+    #[serde(default)]
+    pub capacity: Option<Value>,
 }
 
 /// What one sidecar last told us.
@@ -158,6 +165,8 @@ impl Market {
                                     "l1GasLeft": o.l1_gas_left,
                                     "minPriorityFeePerGas": o.min_priority_fee_per_gas,
                                     "rollupTxFee": o.rollup_tx_fee,
+                                    "products": o.products,
+                                    "capacity": o.capacity,
                                     "fetchedAtMs": s.fetched_at_ms.to_string(),
                                 })
                             })
@@ -333,7 +342,10 @@ mod tests {
         let answer = json!([
             { "jsonrpc": "2.0", "id": 2, "result": [
                 { "slot": "10", "validatorPubkey": ours, "l1GasLeft": "15000000",
-                  "minPriorityFeePerGas": "1000000000", "rollupTxFee": "0" },
+                  "minPriorityFeePerGas": "1000000000", "rollupTxFee": "0",
+                  "products": [{ "product": { "kind": "wholeBatch", "rollup": "1" },
+                    "productId": "0x01", "reserveWei": "9", "closesAtMs": "5" }],
+                  "capacity": { "l1GasLeft": "15000000", "rollups": [] } },
                 { "slot": "11", "validatorPubkey": ours, "l1GasLeft": "0",
                   "minPriorityFeePerGas": null, "rollupTxFee": "5" }
             ]},
@@ -366,6 +378,15 @@ mod tests {
         let lookahead = market.lookahead(&relay, Slot(10), Slot(12));
         assert_eq!(lookahead.as_array().unwrap().len(), 3);
         assert_eq!(lookahead[0]["sidecars"][0]["url"], "http://sidecar");
+        // The auction's fields pass through; an older sidecar's offer has none.
+        assert_eq!(
+            lookahead[0]["sidecars"][0]["products"][0]["reserveWei"],
+            "9"
+        );
+        assert_eq!(
+            lookahead[0]["sidecars"][0]["capacity"]["l1GasLeft"],
+            "15000000"
+        );
         assert_eq!(
             lookahead[0]["sidecars"][0]["minPriorityFeePerGas"],
             "1000000000"

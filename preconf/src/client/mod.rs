@@ -23,7 +23,7 @@ mod sidecar;
 mod wallet;
 
 pub use l1::L1View;
-pub use sidecar::{SidecarClient, SlotOffer};
+pub use sidecar::{AuctionedProduct, RollupCapacity, SidecarClient, SlotCapacity, SlotOffer};
 pub use wallet::{Outcome, Promise, Wallet};
 
 /// What can go wrong for a wallet.

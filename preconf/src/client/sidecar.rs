@@ -3,11 +3,14 @@
 use std::time::Duration;
 
 use alloy_primitives::B256;
-use serde::{Deserialize, de::DeserializeOwned};
+use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use serde_json::{Value, json};
 
 use super::ClientError;
-use crate::{BlsPublicKey, SignedCommitment, SignedRequest, Slot};
+use crate::{
+    BlsPublicKey, RollupId, SignedCommitment, SignedRequest, Slot,
+    market::{ClearingPublication, Product, ProductId, SignedBid, SignedReceipt},
+};
 
 /// One slot a sidecar sells (`baton_slots`).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -21,6 +24,51 @@ pub struct SlotOffer {
     pub l1_gas_left: String,
     /// Minimum priority fee per gas for a transfer now (decimal wei), if it fits.
     pub min_priority_fee_per_gas: Option<String>,
+    /// Products auctioned in the slot while its auction is open (empty from sidecars
+    /// without auctions, or older ones).
+    #[serde(default)]
+    pub products: Vec<AuctionedProduct>,
+    /// Remaining capacity (`None` from older sidecars).
+    #[serde(default)]
+    pub capacity: Option<SlotCapacity>,
+}
+
+/// A product auctioned in a slot (`baton_slots`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AuctionedProduct {
+    /// The ordering right.
+    pub product: Product,
+    /// Its id.
+    pub product_id: ProductId,
+    /// Reserve price (decimal wei).
+    pub reserve_wei: String,
+    /// When the auction closes (decimal Unix ms).
+    pub closes_at_ms: String,
+}
+
+/// A slot's remaining capacity (`baton_slots`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SlotCapacity {
+    /// L1 gas still promisable (decimal).
+    pub l1_gas_left: String,
+    /// Each sequenced rollup's batch.
+    pub rollups: Vec<RollupCapacity>,
+}
+
+/// What one rollup's batch still takes in a slot.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RollupCapacity {
+    /// The rollup.
+    pub rollup_id: RollupId,
+    /// Transactions still promisable (decimal).
+    pub batch_txs_left: String,
+    /// Bytes still promisable (decimal).
+    pub batch_bytes_left: String,
+    /// Fee per rollup transaction (decimal wei).
+    pub fee_per_tx: String,
 }
 
 /// A sidecar's JSON-RPC endpoint.
@@ -100,6 +148,19 @@ impl SidecarClient {
         request: &SignedRequest,
     ) -> Result<SignedCommitment, ClientError> {
         self.call("baton_requestSequencing", json!([request])).await
+    }
+
+    /// `baton_submitBid`: the signed receipt of a bid (check it with
+    /// [`SignedReceipt::verify_for`] and keep it).
+    pub async fn submit_bid(&self, bid: &SignedBid) -> Result<SignedReceipt, ClientError> {
+        self.call("baton_submitBid", json!([bid])).await
+    }
+
+    /// `baton_getClearing`: the slot's published clearing (`clearing: None` while the
+    /// auction is open); check it with [`ClearingPublication::check`].
+    pub async fn get_clearing(&self, slot: Slot) -> Result<ClearingPublication, ClientError> {
+        self.call("baton_getClearing", json!([{ "slot": slot }]))
+            .await
     }
 
     /// `baton_commitments`: the promises the sidecar made for slots `from..=to` (at most 64

@@ -11,6 +11,8 @@ mod fallback;
 mod inbox;
 mod inclusion;
 mod l1_fixture;
+mod market;
+mod market_fixture;
 mod operator;
 mod pbs;
 mod pbs_fixture;

@@ -74,6 +74,8 @@ async fn start_sidecar(
         rate_per_ip: (0, 0),
         rate_per_wallet: (0, 0),
         builder: None,
+        defender: None,
+        market: None,
     };
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(baton_sidecar::run::run(config, async {
@@ -199,5 +201,8 @@ async fn the_lookahead_lists_only_the_registered_operators_sidecar() {
     );
     assert_eq!(sidecars[0]["url"], honest);
     assert_eq!(sidecars[0]["rollupTxFee"], "7");
+    // The sidecar's capacity passes through; it runs no auction, so no products.
+    assert_eq!(sidecars[0]["capacity"]["rollups"][0]["feePerTx"], "7");
+    assert_eq!(sidecars[0]["products"], serde_json::json!([]));
     assert!(sidecars[0]["l1GasLeft"].as_str().is_some());
 }

@@ -254,7 +254,7 @@ impl Service {
                         )));
                     }
                     ledger.plan_l2(&l2_items, &l2_accounts)?;
-                    let gas = plan_payment(ledger, slot, &payment, accounts)?;
+                    let gas = plan_payment(ledger, slot, &payment, &accounts)?;
                     let commitment = |kind, part, fee, tx_hashes, placements| Commitment {
                         kind,
                         slot,

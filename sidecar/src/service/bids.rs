@@ -69,7 +69,7 @@ impl Service {
         {
             let ledger = self.ledger.lock().map_err(|_| RpcError::Internal)?;
             ledger.plan_l2(&l2_items, &l2_accounts)?;
-            plan_payment(&ledger, slot, valid.payment(), account)?;
+            plan_payment(&ledger, slot, valid.payment(), &account)?;
         }
         self.receipt(valid, close_at).await
     }
@@ -319,7 +319,7 @@ pub(crate) fn plan_payment(
     ledger: &Ledger,
     slot: Slot,
     payment: &L1Transaction,
-    accounts: HashMap<Address, AccountState>,
+    accounts: &HashMap<Address, AccountState>,
 ) -> Result<u64, RpcError> {
     let item = L1Item {
         sender: payment.sender,
@@ -329,7 +329,7 @@ pub(crate) fn plan_payment(
         max_cost: payment.max_cost(),
     };
     ledger
-        .plan_inclusion(slot, &[item], &accounts)
+        .plan_inclusion(slot, &[item], accounts)
         .map_err(|e| match e {
             LedgerError::NonceMismatch { .. } => RpcError::PaymentNonce(e.to_string()),
             LedgerError::InsufficientBalance { .. } => RpcError::PaymentBalance(e.to_string()),

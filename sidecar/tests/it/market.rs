@@ -335,7 +335,10 @@ async fn many_bidders_clear_to_the_highest_and_only_winners_hold_promises() {
         let fetched = call(
             &world.url,
             "baton_getCommitment",
-            json!([award_request_id(receipt.receipt.bid_hash, AwardPart::Payment)]),
+            json!([award_request_id(
+                receipt.receipt.bid_hash,
+                AwardPart::Payment
+            )]),
         )
         .await;
         assert_eq!(fetched["result"].is_object(), i == 2 || i == 7, "{fetched}");

@@ -217,10 +217,10 @@ impl World {
     pub(crate) async fn wait_owned(&self, slot: u64) -> Value {
         for _ in 0..100 {
             let slots = call(&self.url, "baton_slots", json!([])).await;
-            if let Some(item) = slots["result"]
-                .as_array()
-                .and_then(|all| all.iter().find(|s| s["slot"] == slot.to_string()))
-            {
+            if let Some(item) = slots["result"].as_array().and_then(|all| {
+                all.iter()
+                    .find(|s| s["slot"].as_str() == Some(slot.to_string().as_str()))
+            }) {
                 return item.clone();
             }
             tokio::time::sleep(Duration::from_millis(100)).await;

@@ -6,6 +6,11 @@
 //! in that order ([`Journal::submit`] under the lock), the lock is released, and the
 //! signature is made only after the journal reports the record durable. A crash at any
 //! point loses nothing a wallet holds: an unsigned, journaled promise is honoured anyway.
+//!
+//! The marketplace's paths follow the same order: [`bids`](Service::submit_bid) journals a
+//! receipted bid before signing its receipt, and [`awards`](Service::clear_auction)
+//! journals a clearing before signing it, then promises each winner through
+//! `promise_all` like any request; `slots` answers `baton_slots` with the offers.
 
 mod awards;
 mod bids;

@@ -124,3 +124,51 @@ fn block_production_takes_relays_with_keys_and_the_engine_api() {
     assert_eq!(builder.engine_url.as_deref(), Some("http://127.0.0.1:8551"));
     assert!(builder.validator_keys.0.is_empty());
 }
+
+#[test]
+fn market_flags_become_the_offer_and_bad_products_are_refused_at_startup() {
+    assert!(
+        config(&[]).unwrap().market.is_none(),
+        "no products: no auction"
+    );
+    let market = config(&[
+        "--market.products",
+        "top:1:2@1000",
+        "--market.products",
+        "bundle:1+2:1,whole:2@5",
+        "--market.fee-recipient",
+        "0x00000000000000000000000000000000000000fe",
+        "--market.close-ms",
+        "1500",
+    ])
+    .unwrap()
+    .market
+    .unwrap();
+    assert_eq!(market.products.len(), 3);
+    assert_eq!(market.close_ms, 1_500);
+    assert_eq!(market.fee_recipient, Address::with_last_byte(0xfe));
+    assert_eq!(market.products[2].reserve, U256::from(5u64));
+    for (flags, why) in [
+        (
+            &[
+                "--market.products",
+                "top:9:1",
+                "--market.fee-recipient",
+                "0x00000000000000000000000000000000000000fe",
+            ][..],
+            "does not sequence",
+        ),
+        (
+            &["--market.products", "top:1:1"][..],
+            "--market.fee-recipient",
+        ),
+        (
+            &["--market.products", "top:1:0"][..],
+            "at least one position",
+        ),
+        (&["--market.products", "side:1"][..], "unknown form"),
+    ] {
+        let err = format!("{:#}", config(flags).unwrap_err());
+        assert!(err.contains(why), "{flags:?}: {err}");
+    }
+}

@@ -15,7 +15,7 @@ use baton_sidecar::market::{AwardPart, award_request_id};
 use serde_json::{Value, json};
 
 use crate::{
-    market_fixture::{RESERVE, World, bundle, committer, metric, now_ms, top},
+    market_fixture::{RESERVE, World, bundle, committer, metric, top},
     rollup_fixture::{call, error_code, request},
 };
 
@@ -107,7 +107,7 @@ fn check_publication(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn many_bidders_clear_to_the_highest_and_only_winners_hold_promises() {
     let world = World::start("clears").await;
-    let slot = world.slot_closing_after(12);
+    let slot = world.slot_closing_after(15);
     let offer = world.wait_owned(slot).await;
     let products = offer["products"].as_array().unwrap();
     assert_eq!(products.len(), 2, "{offer}");
@@ -403,7 +403,7 @@ async fn many_bidders_clear_to_the_highest_and_only_winners_hold_promises() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sigkill_between_receipts_and_clearing_keeps_every_receipt_and_clears_the_same_way() {
     let mut world = World::start("restart").await;
-    let slot = world.slot_closing_after(10);
+    let slot = world.slot_closing_after(14);
     world.wait_owned(slot).await;
     let mut receipts = Vec::new();
     let mut products = Vec::new();
@@ -498,5 +498,4 @@ async fn a_sigkill_between_receipts_and_clearing_keeps_every_receipt_and_clears_
         5,
         "two awards of two promises each and the ordinary one, nothing twice"
     );
-    assert!(now_ms() > world.close_ms(slot));
 }

@@ -2,6 +2,7 @@
 pragma solidity 0.8.30;
 
 import {InclusionDisputes} from "./InclusionDisputes.sol";
+import {MarketDisputes} from "./MarketDisputes.sol";
 import {SlasherBase} from "./SlasherBase.sol";
 import {ISlasher} from "./interfaces/ISlasher.sol";
 import {IRegistry} from "./interfaces/IRegistry.sol";
@@ -12,8 +13,9 @@ import {BlockHeader} from "./lib/BlockHeader.sol";
 /// @title Slasher
 /// @notice See {ISlasher}. Step ⑧ of DESIGN.md: anyone slashes a broken promise. This file
 ///         holds the paths that need no game (equivocation, rollup sequencing) and the
-///         liveness path; the L1 inclusion dispute lives in {InclusionDisputes}.
-contract Slasher is InclusionDisputes {
+///         liveness path; the L1 inclusion dispute lives in {InclusionDisputes}, the
+///         marketplace's unfair-clearing paths in {MarketDisputes}.
+contract Slasher is InclusionDisputes, MarketDisputes {
     /// @dev (committer, slot, rollup, position) already slashed for equivocation.
     mapping(bytes32 key => bool) private _equivocated;
     /// @dev (operator, slot) already penalized for a missed slot.

@@ -46,6 +46,10 @@ interface Vm {
         external
         pure
         returns (bytes[] memory);
+    function parseJsonUintArray(string calldata json, string calldata key)
+        external
+        pure
+        returns (uint256[] memory);
     function parseJsonAddress(string calldata json, string calldata key)
         external
         pure

@@ -152,12 +152,15 @@ abstract contract MarketDisputes is SlasherBase, IMarketSlasher {
         require(MarketLib.isValid(product), InvalidProduct(0));
         uint256 n = awards.length;
         require(awardProducts.length == n, AwardProductCount(awardProducts.length, n));
+        uint64[] memory mine = product.rollups; // at most 8 (valid)
         for (uint256 i; i < n; ++i) {
             Product calldata awarded = awardProducts[i];
-            require(awarded.rollups.length <= MarketLib.MAX_BUNDLE_ROLLUPS, InvalidProduct(i + 1));
-            require(MarketLib.productId(awarded) == awards[i].product, PreimageMismatch(i + 1));
-            require(awards[i].product != receiptProduct, ProductAwarded(i));
-            require(!MarketLib.conflicts(awarded, product), ConflictingAward(i));
+            uint64[] calldata theirs = awarded.rollups;
+            require(theirs.length <= MarketLib.MAX_BUNDLE_ROLLUPS, InvalidProduct(i + 1));
+            bytes32 id = awards[i].product;
+            require(MarketLib.productId(awarded) == id, PreimageMismatch(i + 1));
+            require(id != receiptProduct, ProductAwarded(i));
+            require(!MarketLib.shareRollup(theirs, mine), ConflictingAward(i));
         }
     }
 

@@ -57,18 +57,30 @@ library MarketLib {
             c.bidCount != 0 || (c.bidsRoot == bytes32(0) && n == 0),
             IMarketSlasher.NonEmptyWithoutBids()
         );
+        IMarketSlasher.Award[] calldata awards = c.awards;
+        uint32 bidCount = c.bidCount;
         bytes32[] memory awardHashes = new bytes32[](n);
+        // A 128-slot open-addressing set of the product ids seen (ids are keccak outputs, so
+        // their low bits spread them); at most 64 entries, so every probe sequence ends.
+        bytes32[128] memory seen;
+        bool zeroSeen;
         for (uint256 i; i < n; ++i) {
-            IMarketSlasher.Award calldata a = c.awards[i];
-            require(a.seq < c.bidCount, IMarketSlasher.AwardSeqOutOfRange(i, a.seq, c.bidCount));
-            require(a.amount != 0, IMarketSlasher.ZeroAward(i));
-            for (uint256 j; j < i; ++j) {
-                require(
-                    c.awards[j].product != a.product, IMarketSlasher.DuplicateAward(i, a.product)
-                );
+            IMarketSlasher.Award calldata a = awards[i];
+            (bytes32 product, uint256 amount, uint32 seq) = (a.product, a.amount, a.seq);
+            require(seq < bidCount, IMarketSlasher.AwardSeqOutOfRange(i, seq, bidCount));
+            require(amount != 0, IMarketSlasher.ZeroAward(i));
+            if (product == bytes32(0)) {
+                require(!zeroSeen, IMarketSlasher.DuplicateAward(i, product));
+                zeroSeen = true;
+            } else {
+                uint256 slot = uint256(product) & 127;
+                while (seen[slot] != bytes32(0)) {
+                    require(seen[slot] != product, IMarketSlasher.DuplicateAward(i, product));
+                    slot = (slot + 1) & 127;
+                }
+                seen[slot] = product;
             }
-            awardHashes[i] =
-                keccak256(abi.encode(AWARD_TYPEHASH, a.product, a.bidHash, a.amount, a.seq));
+            awardHashes[i] = keccak256(abi.encode(AWARD_TYPEHASH, product, a.bidHash, amount, seq));
         }
         return keccak256(
             abi.encode(
@@ -104,15 +116,12 @@ library MarketLib {
         return true;
     }
 
-    /// @notice Whether `a` and `b` name a common rollup (the caller bounds both lengths).
-    function conflicts(IMarketSlasher.Product calldata a, IMarketSlasher.Product calldata b)
-        internal
-        pure
-        returns (bool)
-    {
-        for (uint256 i; i < a.rollups.length; ++i) {
-            for (uint256 j; j < b.rollups.length; ++j) {
-                if (a.rollups[i] == b.rollups[j]) return true;
+    /// @notice Whether the two rollup lists share an entry (the caller bounds both lengths).
+    function shareRollup(uint64[] calldata a, uint64[] memory b) internal pure returns (bool) {
+        for (uint256 i; i < a.length; ++i) {
+            uint64 r = a[i];
+            for (uint256 j; j < b.length; ++j) {
+                if (r == b[j]) return true;
             }
         }
         return false;

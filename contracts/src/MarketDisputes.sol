@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 pragma solidity 0.8.30;
 
-import {SlasherBase} from "./SlasherBase.sol";
 import {IMarketSlasher} from "./interfaces/IMarketSlasher.sol";
+import {IRegistry} from "./interfaces/IRegistry.sol";
+import {ISlasher} from "./interfaces/ISlasher.sol";
 import {BatchRoot} from "./lib/BatchRoot.sol";
 import {CommitmentLib} from "./lib/CommitmentLib.sol";
 import {MarketLib} from "./lib/MarketLib.sol";
@@ -13,14 +14,50 @@ import {MarketLib} from "./lib/MarketLib.sol";
 ///         out of its root, (b) awards the receipt's product to a lower bid, or (a') awards
 ///         nothing to the receipt's product although nothing awarded conflicts with it, is
 ///         slashed the safety penalty. Same rules as `baton_preconf::market::dispute`.
-/// @dev Replay key: `keccak256(abi.encode(fault, clearingDigest))`. One signed clearing costs
+/// @dev The Slasher's code would exceed the EIP-170 size limit with these paths inside, so
+///      the Slasher deploys this contract in its constructor and runs it with DELEGATECALL
+///      from its fallback: the paths are called at the Slasher's address, under its EIP-712
+///      domain (`address(this)` is the Slasher), slash through the Registry as the Slasher and
+///      emit from it. Called directly, every function reverts with {NotDelegated}. The only
+///      state, the replay set, lives in an ERC-7201 namespace of the Slasher's storage.
+///
+///      Replay key: `keccak256(abi.encode(fault, clearingDigest))`. One signed clearing costs
 ///      at most one safety penalty per fault kind, however many receipts it wrongs: bids are
 ///      cheap to multiply (a losing bid costs its bidder nothing), so a per-receipt key would
 ///      let bid spam turn one faulty clearing into the whole collateral. A second clearing
 ///      signed for the same slot is a separate signed statement and is judged on its own.
-abstract contract MarketDisputes is SlasherBase, IMarketSlasher {
-    /// @dev (fault, clearing digest) already slashed.
-    mapping(bytes32 key => bool) private _marketSlashed;
+contract MarketDisputes is IMarketSlasher {
+    /// @custom:storage-location erc7201:baton.storage.MarketDisputes
+    struct MarketStorage {
+        /// (fault, clearing digest) already slashed.
+        mapping(bytes32 key => bool) slashed;
+    }
+
+    /// @dev `keccak256(abi.encode(uint256(keccak256("baton.storage.MarketDisputes")) - 1))
+    ///      & ~bytes32(uint256(0xff))`.
+    bytes32 internal constant STORAGE_SLOT =
+        0x19bcd2c651f2481a9f1bacb042649601028d6e971463f10c75bb2635e86e9500;
+
+    /// @notice The Slasher that deployed this code and runs it.
+    address public immutable slasher;
+    /// @notice The Slasher's Registry.
+    IRegistry public immutable registry;
+    /// @notice The Slasher's safety penalty.
+    uint256 public immutable safetyPenalty;
+
+    /// @param registry_ The Slasher's Registry.
+    /// @param safetyPenalty_ The Slasher's safety penalty (wei).
+    constructor(IRegistry registry_, uint256 safetyPenalty_) {
+        slasher = msg.sender;
+        registry = registry_;
+        safetyPenalty = safetyPenalty_;
+    }
+
+    /// @dev Only through the Slasher's DELEGATECALL (see the contract's notes).
+    modifier delegated() {
+        require(address(this) == slasher, NotDelegated());
+        _;
+    }
 
     /// @inheritdoc IMarketSlasher
     function slashOmittedBid(
@@ -30,7 +67,7 @@ abstract contract MarketDisputes is SlasherBase, IMarketSlasher {
         bytes calldata clearingSig,
         bytes32 leafHash,
         bytes32[] calldata siblings
-    ) external returns (uint256 slashed) {
+    ) external delegated returns (uint256 slashed) {
         (bytes32 receiptDigest, bytes32 clearingDigest, address operator) =
             _sameAuction(receipt, receiptSig, clearing, clearingSig);
         if (receipt.seq < clearing.bidCount) {
@@ -39,7 +76,7 @@ abstract contract MarketDisputes is SlasherBase, IMarketSlasher {
                 BatchRoot.verify(
                     clearing.bidsRoot, clearing.bidCount, receipt.seq, leafHash, siblings
                 ),
-                InvalidPositionProof()
+                ISlasher.InvalidPositionProof()
             );
             require(leafHash != MarketLib.receiptHash(receipt), ReceiptIncluded(receipt.seq));
         }
@@ -56,7 +93,7 @@ abstract contract MarketDisputes is SlasherBase, IMarketSlasher {
         Clearing calldata clearing,
         bytes calldata clearingSig,
         uint256 awardIndex
-    ) external returns (uint256 slashed) {
+    ) external delegated returns (uint256 slashed) {
         (bytes32 receiptDigest, bytes32 clearingDigest, address operator) =
             _sameAuction(receipt, receiptSig, clearing, clearingSig);
         uint256 n = clearing.awards.length;
@@ -81,7 +118,7 @@ abstract contract MarketDisputes is SlasherBase, IMarketSlasher {
         Clearing calldata clearing,
         bytes calldata clearingSig,
         Product[] calldata awardProducts
-    ) external returns (uint256 slashed) {
+    ) external delegated returns (uint256 slashed) {
         (bytes32 receiptDigest, bytes32 clearingDigest, address operator) =
             _sameAuction(receipt, receiptSig, clearing, clearingSig);
         _checkIgnored(receipt.product, product, clearing.awards, awardProducts);
@@ -91,13 +128,17 @@ abstract contract MarketDisputes is SlasherBase, IMarketSlasher {
     }
 
     /// @inheritdoc IMarketSlasher
-    function receiptDigestOf(BidReceipt calldata receipt) public view returns (bytes32) {
-        return CommitmentLib.typedDigest(domainSeparator(), MarketLib.receiptHash(receipt));
+    function receiptDigestOf(BidReceipt calldata receipt) public view delegated returns (bytes32) {
+        return CommitmentLib.typedDigest(
+            CommitmentLib.domainSeparator(address(this)), MarketLib.receiptHash(receipt)
+        );
     }
 
     /// @inheritdoc IMarketSlasher
-    function clearingDigestOf(Clearing calldata clearing) public view returns (bytes32) {
-        return CommitmentLib.typedDigest(domainSeparator(), MarketLib.checkedClearingHash(clearing));
+    function clearingDigestOf(Clearing calldata clearing) public view delegated returns (bytes32) {
+        return CommitmentLib.typedDigest(
+            CommitmentLib.domainSeparator(address(this)), MarketLib.checkedClearingHash(clearing)
+        );
     }
 
     /// @inheritdoc IMarketSlasher
@@ -111,8 +152,13 @@ abstract contract MarketDisputes is SlasherBase, IMarketSlasher {
     }
 
     /// @inheritdoc IMarketSlasher
-    function marketSlashed(MarketFault fault, bytes32 clearingDigest) external view returns (bool) {
-        return _marketSlashed[_marketKey(fault, clearingDigest)];
+    function marketSlashed(MarketFault fault, bytes32 clearingDigest)
+        external
+        view
+        delegated
+        returns (bool)
+    {
+        return _storage().slashed[_marketKey(fault, clearingDigest)];
     }
 
     /// @dev The checks every fault shares (`same_auction` in Rust): the receipt signed by its
@@ -126,10 +172,10 @@ abstract contract MarketDisputes is SlasherBase, IMarketSlasher {
     ) private view returns (bytes32 receiptDigest, bytes32 clearingDigest, address operator) {
         receiptDigest = receiptDigestOf(receipt);
         address signer = CommitmentLib.recover(receiptDigest, receiptSig);
-        require(signer == receipt.committer, SignerMismatch(signer, receipt.committer));
+        require(signer == receipt.committer, ISlasher.SignerMismatch(signer, receipt.committer));
         clearingDigest = clearingDigestOf(clearing);
         signer = CommitmentLib.recover(clearingDigest, clearingSig);
-        require(signer == clearing.committer, SignerMismatch(signer, clearing.committer));
+        require(signer == clearing.committer, ISlasher.SignerMismatch(signer, clearing.committer));
         require(receipt.slot == clearing.slot, SlotMismatch(receipt.slot, clearing.slot));
         require(
             receipt.committer == clearing.committer,
@@ -173,12 +219,20 @@ abstract contract MarketDisputes is SlasherBase, IMarketSlasher {
         bytes32 receiptDigest
     ) private returns (uint256 slashed) {
         bytes32 key = _marketKey(fault, clearingDigest);
-        require(!_marketSlashed[key], AlreadySlashed(key));
-        _marketSlashed[key] = true;
+        MarketStorage storage $ = _storage();
+        require(!$.slashed[key], ISlasher.AlreadySlashed(key));
+        $.slashed[key] = true;
         slashed = registry.slash(operator, safetyPenalty, msg.sender);
         emit MarketFaultSlashed(
             fault, operator, slot, clearingDigest, receiptDigest, msg.sender, slashed
         );
+    }
+
+    /// @dev The replay set in the Slasher's storage.
+    function _storage() private pure returns (MarketStorage storage $) {
+        assembly {
+            $.slot := STORAGE_SLOT
+        }
     }
 
     /// @dev The replay key (see the contract's notes).

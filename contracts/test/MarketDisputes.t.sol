@@ -42,7 +42,7 @@ contract MarketDisputesTest is MarketVectors {
         );
         for (uint256 i; i < 5; ++i) {
             vm.assertEq(
-                slasher.productIdOf(_product(i)), vm.parseJsonBytes32(json, _productId(i)), "id"
+                market.productIdOf(_product(i)), vm.parseJsonBytes32(json, _productId(i)), "id"
             );
             vm.assertTrue(this.isValidProduct(_product(i)), "vector product valid");
         }
@@ -50,9 +50,9 @@ contract MarketDisputesTest is MarketVectors {
             IMarketSlasher.BidReceipt memory r = _receipt(i);
             string memory k = string.concat(".receipts[", vm.toString(i), "]");
             vm.assertEq(r.seq, i, "seq");
-            bytes32 h = slasher.receiptStructHash(r);
+            bytes32 h = market.receiptStructHash(r);
             vm.assertEq(h, vm.parseJsonBytes32(json, string.concat(k, ".structHash")), "hash");
-            bytes32 d = slasher.receiptDigestOf(r);
+            bytes32 d = market.receiptDigestOf(r);
             vm.assertEq(d, vm.parseJsonBytes32(json, string.concat(k, ".digest")), "digest");
             vm.assertEq(CommitmentLib.typedDigest(sep, h), d, "digest parts");
             vm.assertEq(_recover(d, _receiptSig(i)), committer, "receipt signer");
@@ -65,7 +65,7 @@ contract MarketDisputesTest is MarketVectors {
         string[4] memory paths = [HONEST, OMITS, SWAPS, DROPS];
         for (uint256 i; i < 4; ++i) {
             IMarketSlasher.Clearing memory c = _clearing(paths[i]);
-            bytes32 d = slasher.clearingDigestOf(c);
+            bytes32 d = market.clearingDigestOf(c);
             vm.assertEq(d, vm.parseJsonBytes32(json, string.concat(paths[i], ".digest")), "digest");
             vm.assertEq(
                 CommitmentLib.typedDigest(
@@ -109,7 +109,7 @@ contract MarketDisputesTest is MarketVectors {
     function test_OmittedBid_BeyondCount() public {
         _expectSlash(IMarketSlasher.MarketFault.OmittedBid, OMITS, 5);
         vm.prank(challenger);
-        uint256 slashed = slasher.slashOmittedBid(
+        uint256 slashed = market.slashOmittedBid(
             _receipt(5), _receiptSig(5), _clearing(OMITS), _clearingSig(OMITS), 0, noSiblings
         );
         _gas("slashOmittedBid_beyond_count");
@@ -120,7 +120,7 @@ contract MarketDisputesTest is MarketVectors {
         (bytes32 leaf, bytes32[] memory siblings) = _swapProof();
         _expectSlash(IMarketSlasher.MarketFault.OmittedBid, SWAPS, 3);
         vm.prank(challenger);
-        uint256 slashed = slasher.slashOmittedBid(
+        uint256 slashed = market.slashOmittedBid(
             _receipt(3), _receiptSig(3), _clearing(SWAPS), _clearingSig(SWAPS), leaf, siblings
         );
         _gas("slashOmittedBid_other_leaf_6_bids");
@@ -131,7 +131,7 @@ contract MarketDisputesTest is MarketVectors {
         uint256 index = vm.parseJsonUint(json, ".unfair.swapsLeaf.lowerAwardIndex");
         _expectSlash(IMarketSlasher.MarketFault.LowerWinner, SWAPS, 3);
         vm.prank(challenger);
-        uint256 slashed = slasher.slashLowerWinner(
+        uint256 slashed = market.slashLowerWinner(
             _receipt(3), _receiptSig(3), _clearing(SWAPS), _clearingSig(SWAPS), index
         );
         _gas("slashLowerWinner_2_awards");
@@ -143,7 +143,7 @@ contract MarketDisputesTest is MarketVectors {
         IMarketSlasher.Product[] memory ps = _awardProducts(c);
         _expectSlash(IMarketSlasher.MarketFault.IgnoredProduct, DROPS, 3);
         vm.prank(challenger);
-        uint256 slashed = slasher.slashIgnoredProduct(
+        uint256 slashed = market.slashIgnoredProduct(
             _receipt(3), _receiptSig(3), _product(3), c, _clearingSig(DROPS), ps
         );
         _gas("slashIgnoredProduct_1_award");
@@ -156,14 +156,14 @@ contract MarketDisputesTest is MarketVectors {
         IMarketSlasher.Clearing memory c = _clearing(SWAPS);
         bytes memory sig = _clearingSig(SWAPS);
         vm.startPrank(challenger);
-        slasher.slashOmittedBid(_receipt(3), _receiptSig(3), c, sig, leaf, siblings);
-        slasher.slashLowerWinner(_receipt(3), _receiptSig(3), c, sig, 1);
+        market.slashOmittedBid(_receipt(3), _receiptSig(3), c, sig, leaf, siblings);
+        market.slashLowerWinner(_receipt(3), _receiptSig(3), c, sig, 1);
         vm.stopPrank();
         vm.assertEq(_collateral(), COLLATERAL - 2 * SAFETY, "two faults");
-        bytes32 d = slasher.clearingDigestOf(c);
-        vm.assertTrue(slasher.marketSlashed(IMarketSlasher.MarketFault.OmittedBid, d), "a");
-        vm.assertTrue(slasher.marketSlashed(IMarketSlasher.MarketFault.LowerWinner, d), "b");
-        vm.assertFalse(slasher.marketSlashed(IMarketSlasher.MarketFault.IgnoredProduct, d), "a'");
+        bytes32 d = market.clearingDigestOf(c);
+        vm.assertTrue(market.marketSlashed(IMarketSlasher.MarketFault.OmittedBid, d), "a");
+        vm.assertTrue(market.marketSlashed(IMarketSlasher.MarketFault.LowerWinner, d), "b");
+        vm.assertFalse(market.marketSlashed(IMarketSlasher.MarketFault.IgnoredProduct, d), "a'");
     }
 
     // ---- the honest clearing is refused on every path ----
@@ -177,7 +177,7 @@ contract MarketDisputesTest is MarketVectors {
             bytes32[] memory siblings =
                 vm.parseJsonBytes32Array(json, string.concat(p, ".siblings"));
             vm.expectRevert(abi.encodeWithSelector(IMarketSlasher.ReceiptIncluded.selector, i));
-            slasher.slashOmittedBid(_receipt(i), _receiptSig(i), c, sig, leaf, siblings);
+            market.slashOmittedBid(_receipt(i), _receiptSig(i), c, sig, leaf, siblings);
         }
     }
 
@@ -186,11 +186,11 @@ contract MarketDisputesTest is MarketVectors {
         bytes memory sig = _clearingSig(HONEST);
         // The winner itself, and the tie lost to the earlier seq 3.
         _expectNotLower(c.awards[0]);
-        slasher.slashLowerWinner(_receipt(1), _receiptSig(1), c, sig, 0);
+        market.slashLowerWinner(_receipt(1), _receiptSig(1), c, sig, 0);
         _expectNotLower(c.awards[1]);
-        slasher.slashLowerWinner(_receipt(3), _receiptSig(3), c, sig, 1);
+        market.slashLowerWinner(_receipt(3), _receiptSig(3), c, sig, 1);
         _expectNotLower(c.awards[1]);
-        slasher.slashLowerWinner(_receipt(4), _receiptSig(4), c, sig, 1);
+        market.slashLowerWinner(_receipt(4), _receiptSig(4), c, sig, 1);
     }
 
     function testRevert_DifferentProduct() public {
@@ -203,7 +203,7 @@ contract MarketDisputesTest is MarketVectors {
                     IMarketSlasher.DifferentProduct.selector, r.product, c.awards[j].product
                 )
             );
-            slasher.slashLowerWinner(r, _receiptSig(0), c, sig, j);
+            market.slashLowerWinner(r, _receiptSig(0), c, sig, j);
         }
     }
 
@@ -212,10 +212,10 @@ contract MarketDisputesTest is MarketVectors {
         IMarketSlasher.Product[] memory ps = _awardProducts(c);
         bytes memory sig = _clearingSig(HONEST);
         vm.expectRevert(abi.encodeWithSelector(IMarketSlasher.ProductAwarded.selector, 0));
-        slasher.slashIgnoredProduct(_receipt(1), _receiptSig(1), _product(1), c, sig, ps);
+        market.slashIgnoredProduct(_receipt(1), _receiptSig(1), _product(1), c, sig, ps);
         for (uint256 i = 3; i < 5; ++i) {
             vm.expectRevert(abi.encodeWithSelector(IMarketSlasher.ProductAwarded.selector, 1));
-            slasher.slashIgnoredProduct(_receipt(i), _receiptSig(i), _product(3), c, sig, ps);
+            market.slashIgnoredProduct(_receipt(i), _receiptSig(i), _product(3), c, sig, ps);
         }
     }
 
@@ -228,7 +228,7 @@ contract MarketDisputesTest is MarketVectors {
         uint256[3] memory products = [uint256(0), 2, 0];
         for (uint256 i; i < 3; ++i) {
             vm.expectRevert(abi.encodeWithSelector(IMarketSlasher.ConflictingAward.selector, 0));
-            slasher.slashIgnoredProduct(
+            market.slashIgnoredProduct(
                 _receipt(seqs[i]), _receiptSig(seqs[i]), _product(products[i]), c, sig, ps
             );
         }
@@ -244,7 +244,7 @@ contract MarketDisputesTest is MarketVectors {
     function _expectSlash(IMarketSlasher.MarketFault fault, string memory clearing, uint256 seq)
         internal
     {
-        vm.expectEmit(true, true, true, true, address(slasher));
+        vm.expectEmit(true, true, true, true, address(slasher)); // emitted by the Slasher itself
         emit IMarketSlasher.MarketFaultSlashed(
             fault,
             operator,

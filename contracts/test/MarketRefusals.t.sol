@@ -26,16 +26,16 @@ contract MarketRefusalsTest is MarketVectors {
         bytes memory otherReceiptSig = _signReceipt(OTHER_KEY, r);
         bytes memory otherClearingSig = _signClearing(OTHER_KEY, c);
         vm.expectRevert(abi.encodeWithSelector(ISlasher.SignerMismatch.selector, other, committer));
-        slasher.slashOmittedBid(r, otherReceiptSig, c, _clearingSig(OMITS), 0, noSiblings);
+        market.slashOmittedBid(r, otherReceiptSig, c, _clearingSig(OMITS), 0, noSiblings);
         vm.expectRevert(abi.encodeWithSelector(ISlasher.SignerMismatch.selector, other, committer));
-        slasher.slashOmittedBid(r, _receiptSig(5), c, otherClearingSig, 0, noSiblings);
+        market.slashOmittedBid(r, _receiptSig(5), c, otherClearingSig, 0, noSiblings);
         // Under another chain id the domain differs, so the same bytes recover someone else.
         vm.chainId(1);
-        address recovered = _recover(slasher.receiptDigestOf(r), _receiptSig(5));
+        address recovered = _recover(market.receiptDigestOf(r), _receiptSig(5));
         vm.expectRevert(
             abi.encodeWithSelector(ISlasher.SignerMismatch.selector, recovered, committer)
         );
-        slasher.slashOmittedBid(r, _receiptSig(5), c, _clearingSig(OMITS), 0, noSiblings);
+        market.slashOmittedBid(r, _receiptSig(5), c, _clearingSig(OMITS), 0, noSiblings);
     }
 
     function testRevert_MalformedSignature() public {
@@ -45,7 +45,7 @@ contract MarketRefusalsTest is MarketVectors {
             short[i] = sig[i];
         }
         vm.expectRevert(IEvidence.MalformedSignature.selector);
-        slasher.slashOmittedBid(
+        market.slashOmittedBid(
             _receipt(5), short, _clearing(OMITS), _clearingSig(OMITS), 0, noSiblings
         );
     }
@@ -59,7 +59,7 @@ contract MarketRefusalsTest is MarketVectors {
         bytes memory rs = _signReceipt(OTHER_KEY, r);
         bytes memory cs = _signClearing(OTHER_KEY, c);
         vm.expectRevert(abi.encodeWithSelector(IMarketSlasher.UnknownCommitter.selector, other));
-        slasher.slashOmittedBid(r, rs, c, cs, 0, noSiblings);
+        market.slashOmittedBid(r, rs, c, cs, 0, noSiblings);
     }
 
     function testRevert_SlotMismatch() public {
@@ -69,7 +69,7 @@ contract MarketRefusalsTest is MarketVectors {
         vm.expectRevert(
             abi.encodeWithSelector(IMarketSlasher.SlotMismatch.selector, r.slot, r.slot - 1)
         );
-        slasher.slashOmittedBid(r, rs, _clearing(OMITS), _clearingSig(OMITS), 0, noSiblings);
+        market.slashOmittedBid(r, rs, _clearing(OMITS), _clearingSig(OMITS), 0, noSiblings);
     }
 
     function testRevert_CommitterMismatch() public {
@@ -80,7 +80,7 @@ contract MarketRefusalsTest is MarketVectors {
         vm.expectRevert(
             abi.encodeWithSelector(IMarketSlasher.CommitterMismatch.selector, other, committer)
         );
-        slasher.slashOmittedBid(r, rs, _clearing(OMITS), _clearingSig(OMITS), 0, noSiblings);
+        market.slashOmittedBid(r, rs, _clearing(OMITS), _clearingSig(OMITS), 0, noSiblings);
     }
 
     // ---- the clearing's shape (checked before its signature, as in Rust) ----
@@ -136,17 +136,17 @@ contract MarketRefusalsTest is MarketVectors {
         bytes memory sig = _clearingSig(SWAPS);
         // A made-up leaf, a damaged sibling, a short path: none verifies.
         vm.expectRevert(ISlasher.InvalidPositionProof.selector);
-        slasher.slashOmittedBid(_receipt(3), _receiptSig(3), c, sig, keccak256("x"), siblings);
+        market.slashOmittedBid(_receipt(3), _receiptSig(3), c, sig, keccak256("x"), siblings);
         siblings[1] ^= bytes32(uint256(1));
         vm.expectRevert(ISlasher.InvalidPositionProof.selector);
-        slasher.slashOmittedBid(_receipt(3), _receiptSig(3), c, sig, leaf, siblings);
+        market.slashOmittedBid(_receipt(3), _receiptSig(3), c, sig, leaf, siblings);
         vm.expectRevert(ISlasher.InvalidPositionProof.selector);
-        slasher.slashOmittedBid(_receipt(3), _receiptSig(3), c, sig, leaf, noSiblings);
+        market.slashOmittedBid(_receipt(3), _receiptSig(3), c, sig, leaf, noSiblings);
     }
 
     function testRevert_AwardOutOfRange() public {
         vm.expectRevert(abi.encodeWithSelector(IMarketSlasher.AwardOutOfRange.selector, 2, 2));
-        slasher.slashLowerWinner(
+        market.slashLowerWinner(
             _receipt(3), _receiptSig(3), _clearing(SWAPS), _clearingSig(SWAPS), 2
         );
     }
@@ -156,38 +156,38 @@ contract MarketRefusalsTest is MarketVectors {
         IMarketSlasher.Product[] memory ps = _awardProducts(c);
         bytes memory sig = _clearingSig(DROPS);
         vm.expectRevert(abi.encodeWithSelector(IMarketSlasher.PreimageMismatch.selector, 0));
-        slasher.slashIgnoredProduct(_receipt(3), _receiptSig(3), _product(0), c, sig, ps);
+        market.slashIgnoredProduct(_receipt(3), _receiptSig(3), _product(0), c, sig, ps);
         ps[0] = _product(2);
         vm.expectRevert(abi.encodeWithSelector(IMarketSlasher.PreimageMismatch.selector, 1));
-        slasher.slashIgnoredProduct(_receipt(3), _receiptSig(3), _product(3), c, sig, ps);
+        market.slashIgnoredProduct(_receipt(3), _receiptSig(3), _product(3), c, sig, ps);
     }
 
     function testRevert_InvalidProduct() public {
         // A receipt for top(9, 0 positions): no honest committer receipts it.
         IMarketSlasher.Product memory bad = IMarketSlasher.Product(0, _one(9), 0);
         IMarketSlasher.BidReceipt memory r = _receipt(3);
-        r.product = slasher.productIdOf(bad);
+        r.product = market.productIdOf(bad);
         IMarketSlasher.Clearing memory c = _clearing(DROPS);
         IMarketSlasher.Product[] memory ps = _awardProducts(c);
         bytes memory rs = _signReceipt(committerKey, r);
         vm.expectRevert(abi.encodeWithSelector(IMarketSlasher.InvalidProduct.selector, 0));
-        slasher.slashIgnoredProduct(r, rs, bad, c, _clearingSig(DROPS), ps);
+        market.slashIgnoredProduct(r, rs, bad, c, _clearingSig(DROPS), ps);
         // An award whose preimage names nine rollups (beyond any product's).
         uint64[] memory nine = new uint64[](9);
         for (uint256 i; i < 9; ++i) {
             nine[i] = uint64(10 + i);
         }
         ps[0] = IMarketSlasher.Product(2, nine, 1);
-        c.awards[0].product = slasher.productIdOf(ps[0]);
+        c.awards[0].product = market.productIdOf(ps[0]);
         bytes memory cs = _signClearing(committerKey, c);
         vm.expectRevert(abi.encodeWithSelector(IMarketSlasher.InvalidProduct.selector, 1));
-        slasher.slashIgnoredProduct(_receipt(3), _receiptSig(3), _product(3), c, cs, ps);
+        market.slashIgnoredProduct(_receipt(3), _receiptSig(3), _product(3), c, cs, ps);
     }
 
     function testRevert_AwardProductCount() public {
         IMarketSlasher.Product[] memory none = new IMarketSlasher.Product[](0);
         vm.expectRevert(abi.encodeWithSelector(IMarketSlasher.AwardProductCount.selector, 0, 1));
-        slasher.slashIgnoredProduct(
+        market.slashIgnoredProduct(
             _receipt(3), _receiptSig(3), _product(3), _clearing(DROPS), _clearingSig(DROPS), none
         );
     }
@@ -201,7 +201,7 @@ contract MarketRefusalsTest is MarketVectors {
         IMarketSlasher.Product[] memory ps = _awardProducts(c);
         bytes memory sig = _clearingSig(DROPS);
         vm.prank(challenger);
-        slasher.slashIgnoredProduct(_receipt(3), _receiptSig(3), _product(3), c, sig, ps);
+        market.slashIgnoredProduct(_receipt(3), _receiptSig(3), _product(3), c, sig, ps);
         bytes32 key = keccak256(
             abi.encode(
                 IMarketSlasher.MarketFault.IgnoredProduct,
@@ -210,9 +210,50 @@ contract MarketRefusalsTest is MarketVectors {
         );
         for (uint256 i = 3; i < 5; ++i) {
             vm.expectRevert(abi.encodeWithSelector(ISlasher.AlreadySlashed.selector, key));
-            slasher.slashIgnoredProduct(_receipt(i), _receiptSig(i), _product(3), c, sig, ps);
+            market.slashIgnoredProduct(_receipt(i), _receiptSig(i), _product(3), c, sig, ps);
         }
         vm.assertEq(_collateral(), COLLATERAL - SAFETY, "slashed once");
+    }
+
+    // ---- the DELEGATECALL module ----
+
+    /// The module's code called at its own address refuses (its domain and storage would be
+    /// the wrong ones).
+    function testRevert_NotDelegated() public {
+        IMarketSlasher code = IMarketSlasher(slasher.marketDisputes());
+        IMarketSlasher.BidReceipt memory r = _receipt(5);
+        IMarketSlasher.Clearing memory c = _clearing(OMITS);
+        bytes memory rs = _receiptSig(5);
+        bytes memory cs = _clearingSig(OMITS);
+        vm.expectRevert(IMarketSlasher.NotDelegated.selector);
+        code.slashOmittedBid(r, rs, c, cs, 0, noSiblings);
+        vm.expectRevert(IMarketSlasher.NotDelegated.selector);
+        code.receiptDigestOf(r);
+    }
+
+    /// The replay set sits in the Slasher's storage at the ERC-7201 slot of
+    /// "baton.storage.MarketDisputes", and nothing else answers through the fallback.
+    function test_ReplaySetInSlasherStorage() public {
+        IMarketSlasher.Clearing memory c = _clearing(OMITS);
+        vm.prank(challenger);
+        market.slashOmittedBid(_receipt(5), _receiptSig(5), c, _clearingSig(OMITS), 0, noSiblings);
+        bytes32 digest = market.clearingDigestOf(c);
+        bytes32 key = keccak256(abi.encode(IMarketSlasher.MarketFault.OmittedBid, digest));
+        bytes32 base = keccak256(abi.encode(uint256(keccak256("baton.storage.MarketDisputes")) - 1))
+            & ~bytes32(uint256(0xff));
+        bytes32 stored = vm.load(address(slasher), keccak256(abi.encode(key, base)));
+        vm.assertEq(stored, bytes32(uint256(1)), "replay flag at the namespaced slot");
+        vm.assertTrue(market.marketSlashed(IMarketSlasher.MarketFault.OmittedBid, digest), "view");
+        (bool ok,) = address(slasher).call(abi.encodeWithSignature("nothingHere()"));
+        vm.assertFalse(ok, "unknown selector");
+        (ok,) = address(slasher).call{value: 1}("");
+        vm.assertFalse(ok, "plain ETH");
+    }
+
+    /// Anvil and mainnet enforce EIP-170; forge tests do not, so check it here.
+    function test_SlasherFitsEip170() public view {
+        vm.assertLe(address(slasher).code.length, 24_576, "Slasher runtime code");
+        vm.assertLe(slasher.marketDisputes().code.length, 24_576, "MarketDisputes code");
     }
 
     // ---- worst case gas ----
@@ -227,7 +268,7 @@ contract MarketRefusalsTest is MarketVectors {
         for (uint256 i; i < 64; ++i) {
             ps[i] = IMarketSlasher.Product(0, _one(uint64(100 + i)), 1);
             c.awards[i] = IMarketSlasher.Award(
-                slasher.productIdOf(ps[i]), keccak256(abi.encode(i)), 1 gwei, uint32(i)
+                market.productIdOf(ps[i]), keccak256(abi.encode(i)), 1 gwei, uint32(i)
             );
         }
         uint64[] memory eight = new uint64[](8);
@@ -236,12 +277,12 @@ contract MarketRefusalsTest is MarketVectors {
         }
         IMarketSlasher.Product memory bundle = IMarketSlasher.Product(2, eight, 8);
         IMarketSlasher.BidReceipt memory r = _receipt(3);
-        r.product = slasher.productIdOf(bundle);
+        r.product = market.productIdOf(bundle);
         r.seq = 4095;
         bytes memory rs = _signReceipt(committerKey, r);
         bytes memory cs = _signClearing(committerKey, c);
         vm.prank(challenger);
-        slasher.slashIgnoredProduct(r, rs, bundle, c, cs, ps);
+        market.slashIgnoredProduct(r, rs, bundle, c, cs, ps);
         uint256 g = vm.snapshotGasLastCall("MarketDisputes", "slashIgnoredProduct_64_awards");
         vm.assertEq(_collateral(), COLLATERAL - SAFETY, "slashed");
         vm.assertLe(g, 400_000, "bounded");
@@ -254,11 +295,11 @@ contract MarketRefusalsTest is MarketVectors {
         IMarketSlasher.Product[] memory none = new IMarketSlasher.Product[](0);
         bytes memory sig = _clearingSig(OMITS);
         vm.expectRevert(err);
-        slasher.slashOmittedBid(_receipt(5), _receiptSig(5), c, sig, 0, noSiblings);
+        market.slashOmittedBid(_receipt(5), _receiptSig(5), c, sig, 0, noSiblings);
         vm.expectRevert(err);
-        slasher.slashLowerWinner(_receipt(5), _receiptSig(5), c, sig, 0);
+        market.slashLowerWinner(_receipt(5), _receiptSig(5), c, sig, 0);
         vm.expectRevert(err);
-        slasher.slashIgnoredProduct(_receipt(5), _receiptSig(5), _product(0), c, sig, none);
+        market.slashIgnoredProduct(_receipt(5), _receiptSig(5), _product(0), c, sig, none);
     }
 
     function _one(uint64 rollup) internal pure returns (uint64[] memory r) {

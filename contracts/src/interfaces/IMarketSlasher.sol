@@ -9,7 +9,8 @@ pragma solidity 0.8.30;
 ///         preconf/tests/vectors/market.json. Signatures, domain and penalties are the
 ///         Slasher's (see {ISlasher}); the errors shared with the other paths
 ///         (`SignerMismatch`, `AlreadySlashed`, `InvalidPositionProof`, `MalformedSignature`)
-///         are declared there and in {IEvidence}.
+///         are declared there and in {IEvidence}. Served at the Slasher's address (its
+///         fallback runs {MarketDisputes} by DELEGATECALL); the ABI is abi/MarketDisputes.json.
 interface IMarketSlasher {
     /// @notice The committer's receipt for one bid (EIP-712 type `BidReceipt`).
     /// @param bidHash The bid's EIP-712 digest.
@@ -84,6 +85,8 @@ interface IMarketSlasher {
         uint256 amount
     );
 
+    /// @notice Called on the {MarketDisputes} code itself instead of through the Slasher.
+    error NotDelegated();
     /// @notice No operator is registered for the committer (never, or it has withdrawn).
     error UnknownCommitter(address committer);
     /// @notice The receipt and the clearing are for different slots.

@@ -18,6 +18,8 @@ abstract contract MarketVectors is SlasherFixture {
     /// @dev Anvil's first dev account; its nonces 0, 1, 2 deploy Registry, inbox, Slasher.
     address internal constant DEPLOYER = 0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266;
 
+    /// The Slasher, seen through its marketplace paths.
+    IMarketSlasher internal market;
     string internal json;
     uint256 internal committerKey;
 
@@ -37,6 +39,7 @@ abstract contract MarketVectors is SlasherFixture {
         vm.assertEq(
             address(slasher), vm.parseJsonAddress(json, ".verifyingContract"), "verifyingContract"
         );
+        market = IMarketSlasher(address(slasher));
         committerKey = vm.parseJsonUint(json, ".committerKey");
         committer = vm.addr(committerKey);
         vm.deal(operator, 100 ether);
@@ -129,7 +132,7 @@ abstract contract MarketVectors is SlasherFixture {
         view
         returns (bytes memory)
     {
-        (uint8 v, bytes32 rr, bytes32 s) = vm.sign(key, slasher.receiptDigestOf(r));
+        (uint8 v, bytes32 rr, bytes32 s) = vm.sign(key, market.receiptDigestOf(r));
         return abi.encodePacked(rr, s, v);
     }
 
@@ -138,7 +141,7 @@ abstract contract MarketVectors is SlasherFixture {
         view
         returns (bytes memory)
     {
-        (uint8 v, bytes32 rr, bytes32 s) = vm.sign(key, slasher.clearingDigestOf(c));
+        (uint8 v, bytes32 rr, bytes32 s) = vm.sign(key, market.clearingDigestOf(c));
         return abi.encodePacked(rr, s, v);
     }
 

@@ -290,7 +290,7 @@ contract MarketRefusalsTest is MarketVectors {
 
     // ---- helpers ----
 
-    /// Expects `err` from every path for clearing `c` (no signature needed: shape first).
+    /// Expects `err` from every path for clearing `c` (its shape is checked before its signature).
     function _expectShape(bytes memory err, IMarketSlasher.Clearing memory c) internal {
         IMarketSlasher.Product[] memory none = new IMarketSlasher.Product[](0);
         bytes memory sig = _clearingSig(OMITS);

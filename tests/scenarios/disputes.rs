@@ -7,156 +7,20 @@
 
 use std::time::{Duration, Instant};
 
-use alloy::{
-    providers::{Provider, ProviderBuilder},
-    rpc::types::Filter,
-    sol_types::SolEvent,
-};
+use alloy::{providers::Provider, rpc::types::Filter, sol_types::SolEvent};
 use alloy_primitives::{Address, U256, keccak256};
-use baton_contracts::{Registry, Slasher};
+use baton_contracts::Slasher;
 use baton_devnet::{
-    Devnet, DevnetConfig, DevnetInfo, StartFaults, demo,
+    DevnetInfo, StartFaults, demo,
     world::{FIRST_WALLET, dev_signer},
 };
 use baton_preconf::{
-    BatonDomain, Position, RollupId, SignedCommitment, Slot,
+    Position, RollupId,
     client::{Outcome, Promise},
 };
-use baton_watch::{DisputeState, SlasherClient};
+use baton_watch::DisputeState;
 
-/// Seconds an operator has to answer a dispute in these scenarios.
-const DEFEND_WINDOW: u64 = 8;
-
-struct Scenario {
-    devnet: Devnet,
-    dir: std::path::PathBuf,
-}
-
-impl Scenario {
-    async fn start(name: &str, faults: StartFaults) -> eyre::Result<Self> {
-        let dir = std::env::temp_dir().join(format!("baton-e2e-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        let devnet = Devnet::start(&DevnetConfig {
-            data_dir: dir.clone(),
-            explorer_port: 0,
-            faults,
-            defend_window: DEFEND_WINDOW,
-            ..DevnetConfig::default()
-        })
-        .await?;
-        Ok(Self { devnet, dir })
-    }
-
-    fn info(&self) -> &DevnetInfo {
-        &self.devnet.info
-    }
-
-    fn domain(&self) -> BatonDomain {
-        BatonDomain {
-            chain_id: self.info().l1_chain_id,
-            verifying_contract: self.info().contracts.slasher,
-        }
-    }
-
-    fn reader(&self) -> eyre::Result<impl Provider + Clone + use<>> {
-        Ok(ProviderBuilder::new().connect_http(self.info().l1_rpc.parse()?))
-    }
-
-    fn slasher(&self) -> eyre::Result<SlasherClient<impl Provider + Clone + use<>>> {
-        Ok(SlasherClient::new(self.info().contracts.slasher, self.reader()?))
-    }
-
-    /// Operator `i`'s collateral in the Registry.
-    async fn collateral(&self, i: usize) -> eyre::Result<U256> {
-        let registry = Registry::new(self.info().contracts.registry, self.reader()?);
-        let op = registry.operatorOf(operator(i)?).call().await?;
-        Ok(U256::from(op.collateral))
-    }
-
-    async fn penalty(&self, safety: bool) -> eyre::Result<U256> {
-        let slasher = Slasher::new(self.info().contracts.slasher, self.reader()?);
-        Ok(if safety {
-            slasher.safetyPenalty().call().await?
-        } else {
-            slasher.livenessPenalty().call().await?
-        })
-    }
-
-    /// What the devnet's logs and the chain say, for a failure report.
-    fn evidence(&self, slot: Slot, promise: &SignedCommitment) -> String {
-        let tail = |name: &str| {
-            let text = std::fs::read_to_string(self.info().logs.join(format!("{name}.log")))
-                .unwrap_or_default();
-            let lines: Vec<&str> = text.lines().collect();
-            lines[lines.len().saturating_sub(15)..].join("\n")
-        };
-        format!(
-            "slot {slot}\npromise {}\n--- watch.log\n{}\n--- sidecar-a.log\n{}\n--- sidecar-b.log\n{}",
-            serde_json::to_string(promise).unwrap_or_default(),
-            tail("watch"),
-            tail("sidecar-a"),
-            tail("sidecar-b")
-        )
-    }
-
-    /// Waits (at most `limit`) until `check` holds, then returns what it found.
-    async fn until<T>(
-        &self,
-        what: &str,
-        limit: Duration,
-        mut check: impl AsyncFnMut() -> eyre::Result<Option<T>>,
-    ) -> eyre::Result<T> {
-        let deadline = Instant::now() + limit;
-        loop {
-            if let Some(found) = check().await? {
-                return Ok(found);
-            }
-            eyre::ensure!(Instant::now() < deadline, "{what}: not within {limit:?}");
-            tokio::time::sleep(Duration::from_millis(500)).await;
-        }
-    }
-
-    /// The explorer's status for the promise of `sidecar` in `slot`.
-    async fn explorer_status(&self, sidecar: &str, slot: Slot) -> eyre::Result<Option<String>> {
-        let answer: serde_json::Value = reqwest::get(format!(
-            "{}/api/promises?from={}&to={}",
-            self.info().explorer_url,
-            slot.0,
-            slot.0
-        ))
-        .await?
-        .json()
-        .await?;
-        Ok(answer["promises"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .find(|p| p["sidecar"] == sidecar)
-            .and_then(|p| p["status"].as_str().map(str::to_owned)))
-    }
-
-    async fn metric(&self, url: &str, name: &str) -> eyre::Result<f64> {
-        let text = reqwest::get(url).await?.text().await?;
-        // A labelled series by its exact line; a bare name sums every series.
-        let exact = text
-            .lines()
-            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok());
-        Ok(exact
-            .or_else(|| baton_devnet::status::counter(&text, name))
-            .unwrap_or_default())
-    }
-}
-
-impl Drop for Scenario {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-/// Operator `i`'s account (dev key `1 + i`).
-fn operator(i: usize) -> eyre::Result<Address> {
-    Ok(dev_signer(1 + i)?.address())
-}
+use crate::support::{Scenario, operator};
 
 /// Asks sidecar `sidecar` (URL `url`) for an L1 inclusion promise for a transfer by dev
 /// wallet `wallet`, in a slot at least `lead` ahead; returns the promise and the raw

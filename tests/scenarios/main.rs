@@ -7,5 +7,7 @@
 mod devnet_up;
 mod disputes;
 mod pbs_faults;
+mod promises;
 mod promise_to_final;
 mod sidecar_crash;
+mod support;

@@ -58,15 +58,22 @@ async fn scenario_7_a_dropped_promise_is_disputed_undefended_and_slashed() -> ey
     let digest = promise.signed.commitment.digest(&s.domain());
     let evidence = s.evidence(slot, &promise.signed);
     let outcome = wallet.track(&promise, Duration::from_millis(250)).await?;
-    assert!(matches!(outcome, Outcome::Broken { .. }), "{outcome:?}\n{evidence}");
+    assert!(
+        matches!(outcome, Outcome::Broken { .. }),
+        "{outcome:?}\n{evidence}"
+    );
 
     // The watchtower disputes, the operator's sidecar finds no defence, and once the
     // window closes the watchtower resolves the dispute: the collateral is slashed.
     let slasher = s.slasher()?;
     let result = s
-        .until("the dispute resolved as slashed", Duration::from_secs(90), async || {
-            Ok((slasher.dispute(digest).await?.state == DisputeState::Slashed).then_some(()))
-        })
+        .until(
+            "the dispute resolved as slashed",
+            Duration::from_secs(90),
+            async || {
+                Ok((slasher.dispute(digest).await?.state == DisputeState::Slashed).then_some(()))
+            },
+        )
         .await;
     if let Err(e) = result {
         return Err(e.wrap_err(s.evidence(slot, &promise.signed)));
@@ -87,11 +94,15 @@ async fn scenario_7_a_dropped_promise_is_disputed_undefended_and_slashed() -> ey
         .await?;
     assert!(undefendable >= 1.0, "sidecar a tried and found no defence");
     let status = s
-        .until("the explorer shows the slash", Duration::from_secs(20), async || {
-            Ok(s.explorer_status("a", slot)
-                .await?
-                .filter(|status| status == "slashed"))
-        })
+        .until(
+            "the explorer shows the slash",
+            Duration::from_secs(20),
+            async || {
+                Ok(s.explorer_status("a", slot)
+                    .await?
+                    .filter(|status| status == "slashed"))
+            },
+        )
         .await?;
     assert_eq!(status, "slashed");
     eprintln!(
@@ -113,7 +124,10 @@ async fn scenario_8_two_promises_for_one_position_are_slashed_at_once() -> eyre:
     )
     .await?;
     let info = s.info().clone();
-    let twin = info.twin.clone().ok_or_else(|| eyre::eyre!("no twin sidecar"))?;
+    let twin = info
+        .twin
+        .clone()
+        .ok_or_else(|| eyre::eyre!("no twin sidecar"))?;
     let before = s.collateral(0).await?;
     let slot = demo::slot_ahead(&info, 0, Duration::from_secs(5)).await?;
     let rollup = &info.rollups[0];
@@ -124,29 +138,50 @@ async fn scenario_8_two_promises_for_one_position_are_slashed_at_once() -> eyre:
         let signer = dev_signer(FIRST_WALLET + wallet)?;
         let client = demo::wallet_at(&info, signer.clone(), url)?;
         let nonce = demo::nonce(&rollup.l2_rpc, signer.address()).await?;
-        let tx = demo::transfer(&signer, rollup.l2_chain_id, nonce, Address::repeat_byte(0xd1))?;
-        promises.push(client.sequence(slot, vec![(RollupId(rollup.id), tx)]).await?);
+        let tx = demo::transfer(
+            &signer,
+            rollup.l2_chain_id,
+            nonce,
+            Address::repeat_byte(0xd1),
+        )?;
+        promises.push(
+            client
+                .sequence(slot, vec![(RollupId(rollup.id), tx)])
+                .await?,
+        );
     }
     let asked = Instant::now();
-    let (a, b) = (&promises[0].signed.commitment, &promises[1].signed.commitment);
+    let (a, b) = (
+        &promises[0].signed.commitment,
+        &promises[1].signed.commitment,
+    );
     assert_eq!(a.placements[0].position, Position(0));
-    assert_eq!(a.placements[0].position, b.placements[0].position, "the twin gave the same position");
+    assert_eq!(
+        a.placements[0].position, b.placements[0].position,
+        "the twin gave the same position"
+    );
     assert_ne!(a.placements[0].tx_hash, b.placements[0].tx_hash);
 
     let reader = s.reader()?;
     let slashed = s
-        .until("the equivocation slashed", Duration::from_secs(30), async || {
-            let filter = Filter::new()
-                .address(info.contracts.slasher)
-                .event_signature(Slasher::EquivocationSlashed::SIGNATURE_HASH)
-                .from_block(0);
-            let logs = reader.get_logs(&filter).await?;
-            Ok(logs
-                .iter()
-                .find(|l| l.topics().first() == Some(&Slasher::EquivocationSlashed::SIGNATURE_HASH))
-                .and_then(|l| l.log_decode::<Slasher::EquivocationSlashed>().ok())
-                .map(|l| (l.inner.data, l.block_number.unwrap_or_default())))
-        })
+        .until(
+            "the equivocation slashed",
+            Duration::from_secs(30),
+            async || {
+                let filter = Filter::new()
+                    .address(info.contracts.slasher)
+                    .event_signature(Slasher::EquivocationSlashed::SIGNATURE_HASH)
+                    .from_block(0);
+                let logs = reader.get_logs(&filter).await?;
+                Ok(logs
+                    .iter()
+                    .find(|l| {
+                        l.topics().first() == Some(&Slasher::EquivocationSlashed::SIGNATURE_HASH)
+                    })
+                    .and_then(|l| l.log_decode::<Slasher::EquivocationSlashed>().ok())
+                    .map(|l| (l.inner.data, l.block_number.unwrap_or_default())))
+            },
+        )
         .await;
     let (event, block) = match slashed {
         Ok(found) => found,
@@ -167,7 +202,11 @@ async fn scenario_8_two_promises_for_one_position_are_slashed_at_once() -> eyre:
     eprintln!(
         "scenario 8: slot {slot} equivocation slashed in block {block} ({} s {} the slot), {:.1} s after the second promise; {:.1} s",
         block_time.abs_diff(slot_time),
-        if block_time <= slot_time { "before" } else { "after" },
+        if block_time <= slot_time {
+            "before"
+        } else {
+            "after"
+        },
         latency.as_secs_f64(),
         started.elapsed().as_secs_f64()
     );
@@ -204,15 +243,25 @@ async fn scenario_9_a_missed_slot_after_promising_costs_the_liveness_penalty() -
         Err(e) => return Err(e.wrap_err(s.evidence(slot, &promise.signed))),
     };
     let (liveness, safety) = (s.penalty(false).await?, s.penalty(true).await?);
-    assert_eq!(before - after, liveness, "the liveness penalty, not the safety one");
+    assert_eq!(
+        before - after,
+        liveness,
+        "the liveness penalty, not the safety one"
+    );
     assert!(liveness < safety);
     // No dispute was opened for it: the missed slot is a liveness fault only.
     let digest = promise.signed.commitment.digest(&s.domain());
-    assert_eq!(s.slasher()?.dispute(digest).await?.state, DisputeState::None);
+    assert_eq!(
+        s.slasher()?.dispute(digest).await?.state,
+        DisputeState::None
+    );
     let liveness_slashes = s
         .metric(&info.watch_metrics, "baton_watch_liveness_slashed_total")
         .await?;
-    assert!((liveness_slashes - 1.0).abs() < f64::EPSILON, "{liveness_slashes}");
+    assert!(
+        (liveness_slashes - 1.0).abs() < f64::EPSILON,
+        "{liveness_slashes}"
+    );
     eprintln!(
         "scenario 9: slot {slot} missed; liveness penalty {liveness} wei (safety {safety}); {:.1} s",
         started.elapsed().as_secs_f64()
@@ -234,12 +283,16 @@ async fn scenario_10_a_user_that_spends_its_own_nonce_loses_the_dispute_bond() -
     let reader = s.reader()?;
     let _pending = reader.send_raw_transaction(&spend).await?;
     let spent = s
-        .until("the user's own transaction lands", Duration::from_secs(20), async || {
-            Ok(reader
-                .get_transaction_receipt(keccak256(&spend))
-                .await?
-                .and_then(|r| r.block_number))
-        })
+        .until(
+            "the user's own transaction lands",
+            Duration::from_secs(20),
+            async || {
+                Ok(reader
+                    .get_transaction_receipt(keccak256(&spend))
+                    .await?
+                    .and_then(|r| r.block_number))
+            },
+        )
         .await?;
     let outcome = wallet.track(&promise, Duration::from_millis(250)).await?;
     assert!(matches!(outcome, Outcome::Broken { .. }), "{outcome:?}");
@@ -249,14 +302,22 @@ async fn scenario_10_a_user_that_spends_its_own_nonce_loses_the_dispute_bond() -
     let slasher = s.slasher()?;
     let digest = promise.signed.commitment.digest(&s.domain());
     let result = s
-        .until("the dispute defended", Duration::from_secs(60), async || {
-            Ok((slasher.dispute(digest).await?.state == DisputeState::Defended).then_some(()))
-        })
+        .until(
+            "the dispute defended",
+            Duration::from_secs(60),
+            async || {
+                Ok((slasher.dispute(digest).await?.state == DisputeState::Defended).then_some(()))
+            },
+        )
         .await;
     if let Err(e) = result {
         return Err(e.wrap_err(s.evidence(slot, &promise.signed)));
     }
-    assert_eq!(s.collateral(1).await?, before, "an honest operator loses nothing");
+    assert_eq!(
+        s.collateral(1).await?,
+        before,
+        "an honest operator loses nothing"
+    );
     // The bond went to the defender: operator b's balance grew by it, less the gas.
     let filter = Filter::new()
         .address(info.contracts.slasher)

@@ -18,7 +18,8 @@ use baton_preconf::{
 use crate::support::Scenario;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn scenario_1_an_inclusion_promise_is_signed_at_once_and_lands_in_its_slot() -> eyre::Result<()> {
+async fn scenario_1_an_inclusion_promise_is_signed_at_once_and_lands_in_its_slot()
+-> eyre::Result<()> {
     let started = Instant::now();
     let s = Scenario::start("inclusion", StartFaults::default()).await?;
     let info = s.info().clone();
@@ -36,7 +37,10 @@ async fn scenario_1_an_inclusion_promise_is_signed_at_once_and_lands_in_its_slot
     promise
         .signed
         .verify_for(&s.domain(), promise.request_id, slot)?;
-    assert_eq!(promise.signed.commitment.committer, info.sidecars[0].committer);
+    assert_eq!(
+        promise.signed.commitment.committer,
+        info.sidecars[0].committer
+    );
     let Outcome::Kept { block } = wallet.track(&promise, Duration::from_millis(250)).await? else {
         eyre::bail!("promise broken\n{}", s.evidence(slot, &promise.signed));
     };
@@ -65,7 +69,8 @@ async fn scenario_1_an_inclusion_promise_is_signed_at_once_and_lands_in_its_slot
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn scenario_2_two_rollups_and_a_bundle_get_their_positions_from_one_l1_block() -> eyre::Result<()> {
+async fn scenario_2_two_rollups_and_a_bundle_get_their_positions_from_one_l1_block()
+-> eyre::Result<()> {
     let started = Instant::now();
     let s = Scenario::start("sequencing", StartFaults::default()).await?;
     let info = s.info().clone();
@@ -80,7 +85,12 @@ async fn scenario_2_two_rollups_and_a_bundle_get_their_positions_from_one_l1_blo
         for &r in rollups {
             let rollup = &info.rollups[r];
             let nonce = demo::nonce(&rollup.l2_rpc, signer.address()).await?;
-            let tx = demo::transfer(&signer, rollup.l2_chain_id, nonce, Address::repeat_byte(0xe2))?;
+            let tx = demo::transfer(
+                &signer,
+                rollup.l2_chain_id,
+                nonce,
+                Address::repeat_byte(0xe2),
+            )?;
             txs.push((RollupId(rollup.id), tx));
         }
         let promise = wallet.sequence(slot, txs.clone()).await?;
@@ -95,10 +105,14 @@ async fn scenario_2_two_rollups_and_a_bundle_get_their_positions_from_one_l1_blo
     let committer = info.sidecars[1].committer;
     let mut slot_block = None;
     for (wallet, promise, txs) in &promises {
-        let Outcome::Kept { block } = wallet.track(promise, Duration::from_millis(250)).await? else {
+        let Outcome::Kept { block } = wallet.track(promise, Duration::from_millis(250)).await?
+        else {
             eyre::bail!("promise broken\n{}", s.evidence(slot, &promise.signed));
         };
-        assert!(slot_block.is_none_or(|b| b == block), "one L1 block for the slot");
+        assert!(
+            slot_block.is_none_or(|b| b == block),
+            "one L1 block for the slot"
+        );
         slot_block = Some(block);
         for (placement, (rollup, tx)) in promise.signed.commitment.placements.iter().zip(txs) {
             // The batch the inbox recorded for (rollup, slot, committer) holds the
@@ -109,7 +123,11 @@ async fn scenario_2_two_rollups_and_a_bundle_get_their_positions_from_one_l1_blo
                 .ok_or_else(|| eyre::eyre!("no batch for rollup {rollup} in slot {slot}"))?;
             assert_eq!(batch_block, block);
             let at = usize::try_from(placement.position.0)?;
-            assert_eq!(hashes.get(at), Some(&keccak256(tx)), "position {at} of rollup {rollup}");
+            assert_eq!(
+                hashes.get(at),
+                Some(&keccak256(tx)),
+                "position {at} of rollup {rollup}"
+            );
             // The rollup node derived it into the rollup's L2.
             let l2 = info
                 .rollups
@@ -130,6 +148,9 @@ async fn scenario_2_two_rollups_and_a_bundle_get_their_positions_from_one_l1_blo
     assert_eq!(promises[1].1.signed.commitment.placements[0].position.0, 0);
     assert_eq!(bundle.placements[0].position.0, 1);
     assert_eq!(bundle.placements[1].position.0, 1);
-    eprintln!("scenario 2: slot {slot}; {:.1} s", started.elapsed().as_secs_f64());
+    eprintln!(
+        "scenario 2: slot {slot}; {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
     Ok(())
 }

@@ -50,7 +50,10 @@ impl Scenario {
     }
 
     pub(crate) fn slasher(&self) -> eyre::Result<SlasherClient<impl Provider + Clone + use<>>> {
-        Ok(SlasherClient::new(self.info().contracts.slasher, self.reader()?))
+        Ok(SlasherClient::new(
+            self.info().contracts.slasher,
+            self.reader()?,
+        ))
     }
 
     /// Operator `i`'s collateral in the Registry.
@@ -104,7 +107,11 @@ impl Scenario {
     }
 
     /// The explorer's status for the promise of `sidecar` in `slot`.
-    pub(crate) async fn explorer_status(&self, sidecar: &str, slot: Slot) -> eyre::Result<Option<String>> {
+    pub(crate) async fn explorer_status(
+        &self,
+        sidecar: &str,
+        slot: Slot,
+    ) -> eyre::Result<Option<String>> {
         let answer: serde_json::Value = reqwest::get(format!(
             "{}/api/promises?from={}&to={}",
             self.info().explorer_url,
@@ -144,4 +151,3 @@ impl Drop for Scenario {
 pub(crate) fn operator(i: usize) -> eyre::Result<Address> {
     Ok(dev_signer(1 + i)?.address())
 }
-

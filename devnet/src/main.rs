@@ -111,7 +111,11 @@ struct UpArgs {
     /// Ordering rights each sidecar auctions in every slot it owns, comma-separated, as
     /// `baton-sidecar --market.products` takes them (`top:<rollup>:<k>[@<reserve wei>]`,
     /// `whole:<rollup>`, `bundle:<r1>+<r2>:<k>`); none: no auctions.
-    #[arg(long = "market.products", env = "BATON_DEVNET_MARKET_PRODUCTS", value_delimiter = ',')]
+    #[arg(
+        long = "market.products",
+        env = "BATON_DEVNET_MARKET_PRODUCTS",
+        value_delimiter = ','
+    )]
     market_products: Vec<String>,
 }
 

@@ -10,7 +10,7 @@ const os = require('os');
 const path = require('path');
 
 // The contracts Rust deploys and calls. Keep in step with contracts/rust/lib.rs.
-const CONTRACTS = ['RollupInbox', 'Registry', 'Slasher'];
+const CONTRACTS = ['RollupInbox', 'Registry', 'Slasher', 'MarketDisputes'];
 
 const root = path.resolve(__dirname, '..');
 const contractsDir = path.join(root, 'contracts');

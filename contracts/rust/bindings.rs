@@ -25,3 +25,12 @@ alloy::sol!(
     Slasher,
     "abi/Slasher.json"
 );
+
+alloy::sol!(
+    /// The marketplace's slashing paths (`IMarketSlasher`). Served at the Slasher's address:
+    /// use `MarketDisputes::new(slasher_address, provider)`.
+    #[sol(rpc)]
+    #[derive(Debug, PartialEq, Eq)]
+    MarketDisputes,
+    "abi/MarketDisputes.json"
+);

@@ -14,6 +14,8 @@ mod bindings;
 mod deploy;
 mod send;
 
-pub use bindings::{IRegistry, ISlasher, Registry, RollupInbox, Slasher};
+pub use bindings::{
+    IMarketSlasher, IRegistry, ISlasher, MarketDisputes, Registry, RollupInbox, Slasher,
+};
 pub use deploy::{DeployError, DeployParams, Deployed, deploy_all};
 pub use send::{PRIORITY_FEE, RECEIPT_TIMEOUT, SendError, send_transaction};

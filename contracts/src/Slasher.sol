@@ -2,6 +2,7 @@
 pragma solidity 0.8.30;
 
 import {InclusionDisputes} from "./InclusionDisputes.sol";
+import {MarketDisputes} from "./MarketDisputes.sol";
 import {SlasherBase} from "./SlasherBase.sol";
 import {ISlasher} from "./interfaces/ISlasher.sol";
 import {IRegistry} from "./interfaces/IRegistry.sol";
@@ -12,8 +13,14 @@ import {BlockHeader} from "./lib/BlockHeader.sol";
 /// @title Slasher
 /// @notice See {ISlasher}. Step ⑧ of DESIGN.md: anyone slashes a broken promise. This file
 ///         holds the paths that need no game (equivocation, rollup sequencing) and the
-///         liveness path; the L1 inclusion dispute lives in {InclusionDisputes}.
+///         liveness path; the L1 inclusion dispute lives in {InclusionDisputes}. The
+///         marketplace's unfair-clearing paths ({IMarketSlasher}) are {MarketDisputes}' code,
+///         deployed by the constructor and run here by DELEGATECALL from the fallback (inside
+///         this contract they would break the EIP-170 code-size limit).
 contract Slasher is InclusionDisputes {
+    /// @notice The code of the marketplace paths, run in this contract's context.
+    address public immutable marketDisputes;
+
     /// @dev (committer, slot, rollup, position) already slashed for equivocation.
     mapping(bytes32 key => bool) private _equivocated;
     /// @dev (operator, slot) already penalized for a missed slot.
@@ -38,7 +45,23 @@ contract Slasher is InclusionDisputes {
             disputeOpenWindow_,
             defendWindow_
         )
-    {}
+    {
+        marketDisputes = address(new MarketDisputes(registry_, safetyPenalty_));
+    }
+
+    /// @notice Runs every function this contract does not declare (the {IMarketSlasher}
+    ///         paths) with {MarketDisputes}' code in this contract's context; anything else
+    ///         reverts there. Sending ETH here reverts (not payable).
+    fallback() external {
+        address target = marketDisputes;
+        assembly {
+            calldatacopy(0, 0, calldatasize())
+            let ok := delegatecall(gas(), target, 0, calldatasize(), 0, 0)
+            returndatacopy(0, 0, returndatasize())
+            if iszero(ok) { revert(0, returndatasize()) }
+            return(0, returndatasize())
+        }
+    }
 
     /// @inheritdoc ISlasher
     function slashEquivocation(

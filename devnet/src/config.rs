@@ -43,6 +43,9 @@ pub struct DevnetConfig {
     pub explorer_port: u16,
     /// Seconds an operator has to answer a dispute (the Slasher's `defendWindow`).
     pub defend_window: u64,
+    /// Ordering rights every sidecar auctions in each of its slots (`--market.products`
+    /// of `baton-sidecar`, e.g. `top:1:1@1000000000000000`); empty: no auctions.
+    pub market_products: Vec<String>,
 }
 
 impl Default for DevnetConfig {
@@ -58,6 +61,7 @@ impl Default for DevnetConfig {
             faults: StartFaults::default(),
             explorer_port: 8600,
             defend_window: 60,
+            market_products: Vec::new(),
         }
     }
 }

@@ -265,7 +265,7 @@ pub async fn sequencing(
 }
 
 /// Waits (about 90 s at most) for the L2 receipt the rollup node's derivation produces.
-async fn l2_receipt(l2_rpc: &str, tx: B256) -> eyre::Result<u64> {
+pub async fn l2_receipt(l2_rpc: &str, tx: B256) -> eyre::Result<u64> {
     let provider = ProviderBuilder::new().connect_http(l2_rpc.parse()?);
     for _ in 0..360 {
         if let Some(receipt) = provider.get_transaction_receipt(tx).await? {

@@ -108,6 +108,15 @@ struct UpArgs {
     #[arg(long = "slasher.defend-window", env = "BATON_DEVNET_DEFEND_WINDOW", default_value_t = 60,
           value_parser = clap::value_parser!(u64).range(4..=86_400))]
     defend_window: u64,
+    /// Ordering rights each sidecar auctions in every slot it owns, comma-separated, as
+    /// `baton-sidecar --market.products` takes them (`top:<rollup>:<k>[@<reserve wei>]`,
+    /// `whole:<rollup>`, `bundle:<r1>+<r2>:<k>`); none: no auctions.
+    #[arg(
+        long = "market.products",
+        env = "BATON_DEVNET_MARKET_PRODUCTS",
+        value_delimiter = ','
+    )]
+    market_products: Vec<String>,
 }
 
 impl From<UpArgs> for DevnetConfig {
@@ -128,6 +137,7 @@ impl From<UpArgs> for DevnetConfig {
                 twin_sidecar: args.twin_sidecar,
             },
             defend_window: args.defend_window,
+            market_products: args.market_products,
         }
     }
 }

@@ -115,6 +115,26 @@ pub async fn status(info: &crate::DevnetInfo) -> eyre::Result<String> {
         };
         let _ = writeln!(out, "sidecar {}: {line}", sidecar.name);
     }
+    if !info.watch_metrics.is_empty() {
+        let line = match get(&http, &info.watch_metrics).await {
+            Ok(m) => {
+                let n = |name: &str| counter(&m, name).unwrap_or_default();
+                format!(
+                    "{} promises kept, {} broken; {} disputes opened, {} defended, {} slashed; {} equivocations, {} sequencing and {} liveness slashes",
+                    n("baton_watch_promises_kept_total"),
+                    n("baton_watch_promises_broken_total"),
+                    n("baton_watch_disputes_opened_total"),
+                    n("baton_watch_disputes_defended_total"),
+                    n("baton_watch_disputes_slashed_total"),
+                    n("baton_watch_equivocations_slashed_total"),
+                    n("baton_watch_sequencing_slashed_total"),
+                    n("baton_watch_liveness_slashed_total"),
+                )
+            }
+            Err(_) => "not answering".to_owned(),
+        };
+        let _ = writeln!(out, "watchtower: {line}");
+    }
     Ok(out)
 }
 

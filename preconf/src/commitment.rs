@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::{
     bls::BlsPublicKey,
     eip712::{self, BatonDomain},
-    signature::{EcdsaSignature, SignatureError, sign_digest},
+    signature::{EcdsaSignature, SignatureError, sign_as},
     types::{Position, RollupId, Slot},
 };
 
@@ -208,15 +208,7 @@ impl Commitment {
         domain: &BatonDomain,
     ) -> Result<SignedCommitment, CommitmentError> {
         self.check_shape()?;
-        if committer.address() != self.committer {
-            return Err(SignatureError::WrongSigner {
-                expected: self.committer,
-                recovered: committer.address(),
-            }
-            .into());
-        }
-        let signature = sign_digest(committer, self.digest(domain))
-            .map_err(|_| SignatureError::Unrecoverable)?;
+        let signature = sign_as(committer, self.committer, self.digest(domain))?;
         Ok(SignedCommitment {
             commitment: self,
             signature,

@@ -179,6 +179,22 @@ impl<'de> Deserialize<'de> for EcdsaSignature {
     }
 }
 
+/// Signs `digest` as `expected`: refuses a key for another address, so a signed object
+/// always names its real signer.
+pub fn sign_as(
+    signer: &alloy_signer_local::PrivateKeySigner,
+    expected: alloy_primitives::Address,
+    digest: B256,
+) -> Result<EcdsaSignature, SignatureError> {
+    if signer.address() != expected {
+        return Err(SignatureError::WrongSigner {
+            expected,
+            recovered: signer.address(),
+        });
+    }
+    sign_digest(signer, digest).map_err(|_| SignatureError::Unrecoverable)
+}
+
 /// Signs a 32-byte digest with a local key; the result is always low-`s`.
 pub fn sign_digest(
     signer: &alloy_signer_local::PrivateKeySigner,

@@ -7,156 +7,20 @@
 
 use std::time::{Duration, Instant};
 
-use alloy::{
-    providers::{Provider, ProviderBuilder},
-    rpc::types::Filter,
-    sol_types::SolEvent,
-};
+use alloy::{providers::Provider, rpc::types::Filter, sol_types::SolEvent};
 use alloy_primitives::{Address, U256, keccak256};
-use baton_contracts::{Registry, Slasher};
+use baton_contracts::Slasher;
 use baton_devnet::{
-    Devnet, DevnetConfig, DevnetInfo, StartFaults, demo,
+    DevnetInfo, StartFaults, demo,
     world::{FIRST_WALLET, dev_signer},
 };
 use baton_preconf::{
-    BatonDomain, Position, RollupId, SignedCommitment, Slot,
+    Position, RollupId,
     client::{Outcome, Promise},
 };
-use baton_watch::{DisputeState, SlasherClient};
+use baton_watch::DisputeState;
 
-/// Seconds an operator has to answer a dispute in these scenarios.
-const DEFEND_WINDOW: u64 = 8;
-
-struct Scenario {
-    devnet: Devnet,
-    dir: std::path::PathBuf,
-}
-
-impl Scenario {
-    async fn start(name: &str, faults: StartFaults) -> eyre::Result<Self> {
-        let dir = std::env::temp_dir().join(format!("baton-e2e-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        let devnet = Devnet::start(&DevnetConfig {
-            data_dir: dir.clone(),
-            explorer_port: 0,
-            faults,
-            defend_window: DEFEND_WINDOW,
-            ..DevnetConfig::default()
-        })
-        .await?;
-        Ok(Self { devnet, dir })
-    }
-
-    fn info(&self) -> &DevnetInfo {
-        &self.devnet.info
-    }
-
-    fn domain(&self) -> BatonDomain {
-        BatonDomain {
-            chain_id: self.info().l1_chain_id,
-            verifying_contract: self.info().contracts.slasher,
-        }
-    }
-
-    fn reader(&self) -> eyre::Result<impl Provider + Clone + use<>> {
-        Ok(ProviderBuilder::new().connect_http(self.info().l1_rpc.parse()?))
-    }
-
-    fn slasher(&self) -> eyre::Result<SlasherClient<impl Provider + Clone + use<>>> {
-        Ok(SlasherClient::new(self.info().contracts.slasher, self.reader()?))
-    }
-
-    /// Operator `i`'s collateral in the Registry.
-    async fn collateral(&self, i: usize) -> eyre::Result<U256> {
-        let registry = Registry::new(self.info().contracts.registry, self.reader()?);
-        let op = registry.operatorOf(operator(i)?).call().await?;
-        Ok(U256::from(op.collateral))
-    }
-
-    async fn penalty(&self, safety: bool) -> eyre::Result<U256> {
-        let slasher = Slasher::new(self.info().contracts.slasher, self.reader()?);
-        Ok(if safety {
-            slasher.safetyPenalty().call().await?
-        } else {
-            slasher.livenessPenalty().call().await?
-        })
-    }
-
-    /// What the devnet's logs and the chain say, for a failure report.
-    fn evidence(&self, slot: Slot, promise: &SignedCommitment) -> String {
-        let tail = |name: &str| {
-            let text = std::fs::read_to_string(self.info().logs.join(format!("{name}.log")))
-                .unwrap_or_default();
-            let lines: Vec<&str> = text.lines().collect();
-            lines[lines.len().saturating_sub(15)..].join("\n")
-        };
-        format!(
-            "slot {slot}\npromise {}\n--- watch.log\n{}\n--- sidecar-a.log\n{}\n--- sidecar-b.log\n{}",
-            serde_json::to_string(promise).unwrap_or_default(),
-            tail("watch"),
-            tail("sidecar-a"),
-            tail("sidecar-b")
-        )
-    }
-
-    /// Waits (at most `limit`) until `check` holds, then returns what it found.
-    async fn until<T>(
-        &self,
-        what: &str,
-        limit: Duration,
-        mut check: impl AsyncFnMut() -> eyre::Result<Option<T>>,
-    ) -> eyre::Result<T> {
-        let deadline = Instant::now() + limit;
-        loop {
-            if let Some(found) = check().await? {
-                return Ok(found);
-            }
-            eyre::ensure!(Instant::now() < deadline, "{what}: not within {limit:?}");
-            tokio::time::sleep(Duration::from_millis(500)).await;
-        }
-    }
-
-    /// The explorer's status for the promise of `sidecar` in `slot`.
-    async fn explorer_status(&self, sidecar: &str, slot: Slot) -> eyre::Result<Option<String>> {
-        let answer: serde_json::Value = reqwest::get(format!(
-            "{}/api/promises?from={}&to={}",
-            self.info().explorer_url,
-            slot.0,
-            slot.0
-        ))
-        .await?
-        .json()
-        .await?;
-        Ok(answer["promises"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .find(|p| p["sidecar"] == sidecar)
-            .and_then(|p| p["status"].as_str().map(str::to_owned)))
-    }
-
-    async fn metric(&self, url: &str, name: &str) -> eyre::Result<f64> {
-        let text = reqwest::get(url).await?.text().await?;
-        // A labelled series by its exact line; a bare name sums every series.
-        let exact = text
-            .lines()
-            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok());
-        Ok(exact
-            .or_else(|| baton_devnet::status::counter(&text, name))
-            .unwrap_or_default())
-    }
-}
-
-impl Drop for Scenario {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-/// Operator `i`'s account (dev key `1 + i`).
-fn operator(i: usize) -> eyre::Result<Address> {
-    Ok(dev_signer(1 + i)?.address())
-}
+use crate::support::{Scenario, operator};
 
 /// Asks sidecar `sidecar` (URL `url`) for an L1 inclusion promise for a transfer by dev
 /// wallet `wallet`, in a slot at least `lead` ahead; returns the promise and the raw
@@ -194,15 +58,22 @@ async fn scenario_7_a_dropped_promise_is_disputed_undefended_and_slashed() -> ey
     let digest = promise.signed.commitment.digest(&s.domain());
     let evidence = s.evidence(slot, &promise.signed);
     let outcome = wallet.track(&promise, Duration::from_millis(250)).await?;
-    assert!(matches!(outcome, Outcome::Broken { .. }), "{outcome:?}\n{evidence}");
+    assert!(
+        matches!(outcome, Outcome::Broken { .. }),
+        "{outcome:?}\n{evidence}"
+    );
 
     // The watchtower disputes, the operator's sidecar finds no defence, and once the
     // window closes the watchtower resolves the dispute: the collateral is slashed.
     let slasher = s.slasher()?;
     let result = s
-        .until("the dispute resolved as slashed", Duration::from_secs(90), async || {
-            Ok((slasher.dispute(digest).await?.state == DisputeState::Slashed).then_some(()))
-        })
+        .until(
+            "the dispute resolved as slashed",
+            Duration::from_secs(90),
+            async || {
+                Ok((slasher.dispute(digest).await?.state == DisputeState::Slashed).then_some(()))
+            },
+        )
         .await;
     if let Err(e) = result {
         return Err(e.wrap_err(s.evidence(slot, &promise.signed)));
@@ -223,11 +94,15 @@ async fn scenario_7_a_dropped_promise_is_disputed_undefended_and_slashed() -> ey
         .await?;
     assert!(undefendable >= 1.0, "sidecar a tried and found no defence");
     let status = s
-        .until("the explorer shows the slash", Duration::from_secs(20), async || {
-            Ok(s.explorer_status("a", slot)
-                .await?
-                .filter(|status| status == "slashed"))
-        })
+        .until(
+            "the explorer shows the slash",
+            Duration::from_secs(20),
+            async || {
+                Ok(s.explorer_status("a", slot)
+                    .await?
+                    .filter(|status| status == "slashed"))
+            },
+        )
         .await?;
     assert_eq!(status, "slashed");
     eprintln!(
@@ -249,7 +124,10 @@ async fn scenario_8_two_promises_for_one_position_are_slashed_at_once() -> eyre:
     )
     .await?;
     let info = s.info().clone();
-    let twin = info.twin.clone().ok_or_else(|| eyre::eyre!("no twin sidecar"))?;
+    let twin = info
+        .twin
+        .clone()
+        .ok_or_else(|| eyre::eyre!("no twin sidecar"))?;
     let before = s.collateral(0).await?;
     let slot = demo::slot_ahead(&info, 0, Duration::from_secs(5)).await?;
     let rollup = &info.rollups[0];
@@ -260,29 +138,50 @@ async fn scenario_8_two_promises_for_one_position_are_slashed_at_once() -> eyre:
         let signer = dev_signer(FIRST_WALLET + wallet)?;
         let client = demo::wallet_at(&info, signer.clone(), url)?;
         let nonce = demo::nonce(&rollup.l2_rpc, signer.address()).await?;
-        let tx = demo::transfer(&signer, rollup.l2_chain_id, nonce, Address::repeat_byte(0xd1))?;
-        promises.push(client.sequence(slot, vec![(RollupId(rollup.id), tx)]).await?);
+        let tx = demo::transfer(
+            &signer,
+            rollup.l2_chain_id,
+            nonce,
+            Address::repeat_byte(0xd1),
+        )?;
+        promises.push(
+            client
+                .sequence(slot, vec![(RollupId(rollup.id), tx)])
+                .await?,
+        );
     }
     let asked = Instant::now();
-    let (a, b) = (&promises[0].signed.commitment, &promises[1].signed.commitment);
+    let (a, b) = (
+        &promises[0].signed.commitment,
+        &promises[1].signed.commitment,
+    );
     assert_eq!(a.placements[0].position, Position(0));
-    assert_eq!(a.placements[0].position, b.placements[0].position, "the twin gave the same position");
+    assert_eq!(
+        a.placements[0].position, b.placements[0].position,
+        "the twin gave the same position"
+    );
     assert_ne!(a.placements[0].tx_hash, b.placements[0].tx_hash);
 
     let reader = s.reader()?;
     let slashed = s
-        .until("the equivocation slashed", Duration::from_secs(30), async || {
-            let filter = Filter::new()
-                .address(info.contracts.slasher)
-                .event_signature(Slasher::EquivocationSlashed::SIGNATURE_HASH)
-                .from_block(0);
-            let logs = reader.get_logs(&filter).await?;
-            Ok(logs
-                .iter()
-                .find(|l| l.topics().first() == Some(&Slasher::EquivocationSlashed::SIGNATURE_HASH))
-                .and_then(|l| l.log_decode::<Slasher::EquivocationSlashed>().ok())
-                .map(|l| (l.inner.data, l.block_number.unwrap_or_default())))
-        })
+        .until(
+            "the equivocation slashed",
+            Duration::from_secs(30),
+            async || {
+                let filter = Filter::new()
+                    .address(info.contracts.slasher)
+                    .event_signature(Slasher::EquivocationSlashed::SIGNATURE_HASH)
+                    .from_block(0);
+                let logs = reader.get_logs(&filter).await?;
+                Ok(logs
+                    .iter()
+                    .find(|l| {
+                        l.topics().first() == Some(&Slasher::EquivocationSlashed::SIGNATURE_HASH)
+                    })
+                    .and_then(|l| l.log_decode::<Slasher::EquivocationSlashed>().ok())
+                    .map(|l| (l.inner.data, l.block_number.unwrap_or_default())))
+            },
+        )
         .await;
     let (event, block) = match slashed {
         Ok(found) => found,
@@ -303,7 +202,11 @@ async fn scenario_8_two_promises_for_one_position_are_slashed_at_once() -> eyre:
     eprintln!(
         "scenario 8: slot {slot} equivocation slashed in block {block} ({} s {} the slot), {:.1} s after the second promise; {:.1} s",
         block_time.abs_diff(slot_time),
-        if block_time <= slot_time { "before" } else { "after" },
+        if block_time <= slot_time {
+            "before"
+        } else {
+            "after"
+        },
         latency.as_secs_f64(),
         started.elapsed().as_secs_f64()
     );
@@ -340,15 +243,25 @@ async fn scenario_9_a_missed_slot_after_promising_costs_the_liveness_penalty() -
         Err(e) => return Err(e.wrap_err(s.evidence(slot, &promise.signed))),
     };
     let (liveness, safety) = (s.penalty(false).await?, s.penalty(true).await?);
-    assert_eq!(before - after, liveness, "the liveness penalty, not the safety one");
+    assert_eq!(
+        before - after,
+        liveness,
+        "the liveness penalty, not the safety one"
+    );
     assert!(liveness < safety);
     // No dispute was opened for it: the missed slot is a liveness fault only.
     let digest = promise.signed.commitment.digest(&s.domain());
-    assert_eq!(s.slasher()?.dispute(digest).await?.state, DisputeState::None);
+    assert_eq!(
+        s.slasher()?.dispute(digest).await?.state,
+        DisputeState::None
+    );
     let liveness_slashes = s
         .metric(&info.watch_metrics, "baton_watch_liveness_slashed_total")
         .await?;
-    assert!((liveness_slashes - 1.0).abs() < f64::EPSILON, "{liveness_slashes}");
+    assert!(
+        (liveness_slashes - 1.0).abs() < f64::EPSILON,
+        "{liveness_slashes}"
+    );
     eprintln!(
         "scenario 9: slot {slot} missed; liveness penalty {liveness} wei (safety {safety}); {:.1} s",
         started.elapsed().as_secs_f64()
@@ -370,12 +283,16 @@ async fn scenario_10_a_user_that_spends_its_own_nonce_loses_the_dispute_bond() -
     let reader = s.reader()?;
     let _pending = reader.send_raw_transaction(&spend).await?;
     let spent = s
-        .until("the user's own transaction lands", Duration::from_secs(20), async || {
-            Ok(reader
-                .get_transaction_receipt(keccak256(&spend))
-                .await?
-                .and_then(|r| r.block_number))
-        })
+        .until(
+            "the user's own transaction lands",
+            Duration::from_secs(20),
+            async || {
+                Ok(reader
+                    .get_transaction_receipt(keccak256(&spend))
+                    .await?
+                    .and_then(|r| r.block_number))
+            },
+        )
         .await?;
     let outcome = wallet.track(&promise, Duration::from_millis(250)).await?;
     assert!(matches!(outcome, Outcome::Broken { .. }), "{outcome:?}");
@@ -385,14 +302,22 @@ async fn scenario_10_a_user_that_spends_its_own_nonce_loses_the_dispute_bond() -
     let slasher = s.slasher()?;
     let digest = promise.signed.commitment.digest(&s.domain());
     let result = s
-        .until("the dispute defended", Duration::from_secs(60), async || {
-            Ok((slasher.dispute(digest).await?.state == DisputeState::Defended).then_some(()))
-        })
+        .until(
+            "the dispute defended",
+            Duration::from_secs(60),
+            async || {
+                Ok((slasher.dispute(digest).await?.state == DisputeState::Defended).then_some(()))
+            },
+        )
         .await;
     if let Err(e) = result {
         return Err(e.wrap_err(s.evidence(slot, &promise.signed)));
     }
-    assert_eq!(s.collateral(1).await?, before, "an honest operator loses nothing");
+    assert_eq!(
+        s.collateral(1).await?,
+        before,
+        "an honest operator loses nothing"
+    );
     // The bond went to the defender: operator b's balance grew by it, less the gas.
     let filter = Filter::new()
         .address(info.contracts.slasher)

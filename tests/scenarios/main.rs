@@ -4,8 +4,11 @@
 // Test code: a panic is a test failure with its location, which is what we want.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod devnet_crash;
 mod devnet_up;
 mod disputes;
 mod pbs_faults;
 mod promise_to_final;
+mod promises;
 mod sidecar_crash;
+mod support;

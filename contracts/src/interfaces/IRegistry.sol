@@ -157,6 +157,9 @@ interface IRegistry {
     ///         unbound, still inside its fraud window, or its operator has left.
     function committerOf(bytes32 pubkeyHash) external view returns (address);
 
+    /// @notice The operator whose committer is `committer`, or zero (none, or it withdrew).
+    function operatorOfCommitter(address committer) external view returns (address);
+
     /// @notice The operator and committer for a validator key (zeroes as for committerOf).
     function resolve(bytes32 pubkeyHash) external view returns (address operator, address committer);
 

@@ -46,6 +46,10 @@ interface Vm {
         external
         pure
         returns (bytes[] memory);
+    function parseJsonUintArray(string calldata json, string calldata key)
+        external
+        pure
+        returns (uint256[] memory);
     function parseJsonAddress(string calldata json, string calldata key)
         external
         pure
@@ -59,6 +63,7 @@ interface Vm {
     function toString(bytes calldata value) external pure returns (string memory);
     function toString(address value) external pure returns (string memory);
     function etch(address target, bytes calldata code) external;
+    function load(address target, bytes32 slot) external view returns (bytes32);
     function chainId(uint256 newChainId) external;
     function setBlockhash(uint256 blockNumber, bytes32 blockHash) external;
     function getNonce(address account) external view returns (uint64);

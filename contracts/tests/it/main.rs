@@ -6,5 +6,6 @@
 
 mod disputes;
 mod fixture;
+mod market;
 mod rollup_inbox;
 mod slashing;

@@ -17,6 +17,7 @@ use serde_json::Value;
 
 use super::{
     aggregate::{Aggregator, default_promise_window},
+    auctions::MAX_AUCTION_SLOTS,
     cache::Cache,
     error::ExplorerError,
     promises::MAX_PROMISE_SLOTS,
@@ -55,6 +56,8 @@ pub(crate) trait ExplorerData: Send + Sync + 'static {
     fn slots(&self, from: Slot, to: Slot) -> BoxFuture<'_, Result<Value, ExplorerError>>;
     /// `/api/promises`.
     fn promises(&self, from: Slot, to: Slot) -> BoxFuture<'_, Result<Value, ExplorerError>>;
+    /// `/api/auctions`.
+    fn auctions(&self, from: Slot, to: Slot) -> BoxFuture<'_, Result<Value, ExplorerError>>;
     /// `/api/receipt`: the node's receipt, or `null`.
     fn receipt(&self, chain: ChainRef, hash: B256) -> BoxFuture<'_, Result<Value, ExplorerError>>;
 }
@@ -78,6 +81,10 @@ impl ExplorerData for Aggregator {
 
     fn promises(&self, from: Slot, to: Slot) -> BoxFuture<'_, Result<Value, ExplorerError>> {
         Box::pin(async move { to_json(&Self::promises(self, from, to).await?) })
+    }
+
+    fn auctions(&self, from: Slot, to: Slot) -> BoxFuture<'_, Result<Value, ExplorerError>> {
+        Box::pin(Self::auctions(self, from, to))
     }
 
     fn receipt(&self, chain: ChainRef, hash: B256) -> BoxFuture<'_, Result<Value, ExplorerError>> {
@@ -124,6 +131,7 @@ pub(crate) fn router(data: Arc<dyn ExplorerData>) -> Router {
         .route("/api/summary", get(summary))
         .route("/api/slots", get(slots))
         .route("/api/promises", get(promises))
+        .route("/api/auctions", get(auctions))
         .route("/api/receipt", get(receipt))
         .fallback(|| async { ExplorerError::NotFound })
         .method_not_allowed_fallback(|| async { ExplorerError::MethodNotAllowed })
@@ -273,6 +281,26 @@ async fn promises(
         &api,
         format!("promises {from} {to}"),
         api.data.promises(from, to),
+    )
+    .await
+}
+
+async fn auctions(
+    State(api): AppState,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ExplorerError> {
+    let pairs = query_pairs(query.as_deref(), &["slot", "from", "to"])?;
+    let current = api.data.current_slot().await?;
+    // Recent slots and the next few (an auction clears before its slot starts).
+    let default = (
+        Slot(current.0.saturating_sub(MAX_AUCTION_SLOTS - 5)),
+        Slot(current.0 + 4),
+    );
+    let (from, to) = slot_range(&pairs, default, MAX_AUCTION_SLOTS)?;
+    cached(
+        &api,
+        format!("auctions {from} {to}"),
+        api.data.auctions(from, to),
     )
     .await
 }

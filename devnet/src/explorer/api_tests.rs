@@ -41,6 +41,9 @@ impl ExplorerData for Fake {
     fn promises(&self, from: Slot, to: Slot) -> BoxFuture<'_, Result<Value, ExplorerError>> {
         Box::pin(async move { self.record(&format!("promises {from}-{to}")) })
     }
+    fn auctions(&self, from: Slot, to: Slot) -> BoxFuture<'_, Result<Value, ExplorerError>> {
+        Box::pin(async move { self.record(&format!("auctions {from}-{to}")) })
+    }
     fn receipt(&self, chain: ChainRef, hash: B256) -> BoxFuture<'_, Result<Value, ExplorerError>> {
         Box::pin(async move { self.record(&format!("receipt {chain:?} {hash}")) })
     }
@@ -78,7 +81,13 @@ async fn the_page_and_its_assets_are_served() {
     assert_eq!(status, 200);
     assert!(kind.starts_with("text/html"), "{kind}");
     let html = body.as_str().unwrap();
-    for needle in [r#"id="slots""#, r#"id="promises""#, "explorer.js", "<table"] {
+    for needle in [
+        r#"id="slots""#,
+        r#"id="promises""#,
+        r#"id="auctions""#,
+        "explorer.js",
+        "<table",
+    ] {
         assert!(html.contains(needle), "page lacks {needle}");
     }
     assert!(!html.contains("https://"), "no external resources");
@@ -104,6 +113,8 @@ async fn ranges_default_to_the_current_slot_and_are_bounded() {
     ok("/api/slots?from=10&to=73", "slots 10-73").await;
     ok("/api/promises", "promises 89-104").await;
     ok("/api/promises?slot=7", "promises 7-7").await;
+    ok("/api/auctions", "auctions 89-104").await;
+    ok("/api/auctions?from=3&to=18", "auctions 3-18").await;
     ok("/api/summary", "summary").await;
     ok(
         "/api/receipt?chain=2&hash=0x0000000000000000000000000000000000000000000000000000000000000001",
@@ -119,6 +130,8 @@ async fn every_refusal_is_json_with_its_code() {
         ("GET", "/api/slots?from=9&to=3", 400, 9002),
         ("GET", "/api/slots?from=0&to=64", 400, 9002),
         ("GET", "/api/promises?from=0&to=16", 400, 9002),
+        ("GET", "/api/auctions?from=0&to=16", 400, 9002),
+        ("GET", "/api/auctions?sidecar=a", 400, 9001),
         ("GET", "/api/slots?from=x", 400, 9001),
         ("GET", "/api/slots?limit=3", 400, 9001),
         ("GET", "/api/slots?from=1&from=2", 400, 9001),

@@ -11,6 +11,7 @@
 
 mod aggregate;
 mod api;
+mod auctions;
 mod beacon_reader;
 mod cache;
 mod chain_reads;

@@ -119,6 +119,12 @@ pub(super) fn spawn_all(setup: &mut SidecarSetup<'_>) -> eyre::Result<Spawned> {
             s("--builder.addr"),
             builder_addr.clone(),
         ]);
+        if !setup.config.market_products.is_empty() {
+            args.extend([
+                s("--market.products"),
+                setup.config.market_products.join(","),
+            ]);
+        }
         if setup.config.faults.sidecar_drops_promised_tx && role.name == "a" {
             args.push(s("--fault.drop-promised-tx"));
         }

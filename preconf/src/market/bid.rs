@@ -16,7 +16,7 @@ use super::{
 use crate::{
     bls::BlsPublicKey,
     eip712::BatonDomain,
-    signature::{EcdsaSignature, SignatureError, sign_digest},
+    signature::{EcdsaSignature, SignatureError, sign_as},
     transaction::{L1Transaction, TxDecodeError, rollup_tx_hash},
     types::Slot,
 };
@@ -217,15 +217,7 @@ impl Bid {
         payment: Bytes,
     ) -> Result<SignedBid, BidError> {
         self.check_shape()?;
-        if bidder.address() != self.bidder {
-            return Err(SignatureError::WrongSigner {
-                expected: self.bidder,
-                recovered: bidder.address(),
-            }
-            .into());
-        }
-        let signature =
-            sign_digest(bidder, self.digest(domain)).map_err(|_| SignatureError::Unrecoverable)?;
+        let signature = sign_as(bidder, self.bidder, self.digest(domain))?;
         Ok(SignedBid {
             bid: self,
             signature,

@@ -20,7 +20,7 @@ use super::{
 use crate::{
     batch::PositionProof,
     eip712::BatonDomain,
-    signature::{EcdsaSignature, SignatureError, sign_digest},
+    signature::{EcdsaSignature, SignatureError, sign_as},
     types::{RollupId, Slot},
 };
 
@@ -389,15 +389,7 @@ impl Clearing {
         domain: &BatonDomain,
     ) -> Result<SignedClearing, ClearingError> {
         self.check_shape()?;
-        if committer.address() != self.committer {
-            return Err(SignatureError::WrongSigner {
-                expected: self.committer,
-                recovered: committer.address(),
-            }
-            .into());
-        }
-        let signature = sign_digest(committer, self.digest(domain))
-            .map_err(|_| SignatureError::Unrecoverable)?;
+        let signature = sign_as(committer, self.committer, self.digest(domain))?;
         Ok(SignedClearing {
             clearing: self,
             signature,

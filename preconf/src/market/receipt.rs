@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::{bid::Bid, product::ProductId, typed};
 use crate::{
     eip712::BatonDomain,
-    signature::{EcdsaSignature, SignatureError, sign_digest},
+    signature::{EcdsaSignature, SignatureError, sign_as},
     types::Slot,
 };
 
@@ -98,15 +98,7 @@ impl BidReceipt {
         committer: &PrivateKeySigner,
         domain: &BatonDomain,
     ) -> Result<SignedReceipt, ReceiptError> {
-        if committer.address() != self.committer {
-            return Err(SignatureError::WrongSigner {
-                expected: self.committer,
-                recovered: committer.address(),
-            }
-            .into());
-        }
-        let signature = sign_digest(committer, self.digest(domain))
-            .map_err(|_| SignatureError::Unrecoverable)?;
+        let signature = sign_as(committer, self.committer, self.digest(domain))?;
         Ok(SignedReceipt {
             receipt: self,
             signature,

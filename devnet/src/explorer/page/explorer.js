@@ -150,16 +150,46 @@ function renderPromises(page) {
   return page.warnings || [];
 }
 
+function productLabel(award) {
+  const p = award.product;
+  if (!p) return short(award.productId);
+  if (p.kind === "topOfBatch") return "top " + p.positions + " of rollup " + p.rollup;
+  if (p.kind === "wholeBatch") return "whole batch of rollup " + p.rollup;
+  if (p.kind === "bundle") return "top " + p.positions + " of rollups " + p.rollups.join("+");
+  return p.kind;
+}
+
+function renderAuctions(page) {
+  const rows = [];
+  for (const a of page.auctions) {
+    const awards = a.awards.length ? a.awards : [null];
+    for (const award of awards) {
+      rows.push(el("tr", { class: "auction", "data-slot": a.slot, "data-sidecar": a.sidecar },
+        el("th", { scope: "row" }, el("a", { href: "#slot-" + a.slot }, a.slot)),
+        el("td", {}, a.sidecar),
+        el("td", { class: "auction-bids", title: "bids root " + a.bidsRoot }, String(a.bids)),
+        el("td", { class: "auction-product" }, award ? productLabel(award) : "no award"),
+        el("td", { class: "auction-price" }, award ? award.price : ""),
+        el("td", { class: "auction-winner" }, award && award.winner ? short(award.winner) : ""),
+        el("td", { class: "auction-fee" }, award ? el("span", { class: "badge fee-" + award.fee }, award.fee) : "")));
+    }
+  }
+  document.querySelector("#auctions tbody").replaceChildren(...rows);
+  document.getElementById("no-auctions").hidden = rows.length > 0;
+  return page.warnings || [];
+}
+
 async function refresh() {
   const error = document.getElementById("error");
   try {
-    const [summary, slots, promises] = await Promise.all([
+    const [summary, slots, promises, auctions] = await Promise.all([
       getJson("/api/summary"),
       getJson("/api/slots"),
       getJson("/api/promises"),
+      getJson("/api/auctions"),
     ]);
     renderSummary(summary);
-    const warnings = renderSlots(slots).concat(renderPromises(promises));
+    const warnings = renderSlots(slots).concat(renderPromises(promises), renderAuctions(auctions));
     document.getElementById("warnings").replaceChildren(...warnings.map((w) => el("li", {}, w)));
     error.hidden = true;
     setText("updated", "Updated at slot " + summary.currentSlot + " (" + new Date().toISOString().slice(11, 19) + " UTC).");

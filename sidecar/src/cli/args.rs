@@ -219,7 +219,7 @@ pub(crate) struct RunArgs {
     /// A slot's auction closes this many ms before its promise deadline [default: 3000].
     #[arg(long = "market.close-ms", env = "BATON_MARKET_CLOSE_MS")]
     pub(crate) market_close_ms: Option<u64>,
-    /// Where winning bids' payments go (required with --market.products).
+    /// Where winning bids' payments go [default: the committer address].
     #[arg(long = "market.fee-recipient", env = "BATON_MARKET_FEE_RECIPIENT")]
     pub(crate) market_fee_recipient: Option<Address>,
 }
@@ -513,7 +513,8 @@ impl TryFrom<RunArgs> for Config {
             cli.market_products.unwrap_or_default(),
             cli.market_close_ms
                 .unwrap_or(crate::market::DEFAULT_CLOSE_MS),
-            cli.market_fee_recipient,
+            // The operator controls the committer key, so its address is a safe default.
+            Some(cli.market_fee_recipient.unwrap_or(committer.address())),
             match &rollups {
                 RollupSource::Fixed(list) => {
                     Some(list.iter().map(|(id, _)| *id).collect::<Vec<_>>())

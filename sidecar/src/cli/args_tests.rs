@@ -159,10 +159,6 @@ fn market_flags_become_the_offer_and_bad_products_are_refused_at_startup() {
             "does not sequence",
         ),
         (
-            &["--market.products", "top:1:1"][..],
-            "--market.fee-recipient",
-        ),
-        (
             &["--market.products", "top:1:0"][..],
             "at least one position",
         ),
@@ -171,4 +167,15 @@ fn market_flags_become_the_offer_and_bad_products_are_refused_at_startup() {
         let err = format!("{:#}", config(flags).unwrap_err());
         assert!(err.contains(why), "{flags:?}: {err}");
     }
+    // Without --market.fee-recipient, payments go to the committer.
+    let default = config(&["--market.products", "top:1:1"])
+        .unwrap()
+        .market
+        .unwrap();
+    let committer = alloy_signer_local::PrivateKeySigner::from_bytes(
+        &alloy_primitives::B256::repeat_byte(0x44),
+    )
+    .unwrap();
+    assert_eq!(default.fee_recipient, committer.address());
+    assert_eq!(default.close_ms, crate::market::DEFAULT_CLOSE_MS);
 }

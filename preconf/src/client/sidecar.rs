@@ -45,6 +45,9 @@ pub struct AuctionedProduct {
     pub reserve_wei: String,
     /// When the auction closes (decimal Unix ms).
     pub closes_at_ms: String,
+    /// Where a bid's payment goes (absent from older sidecars).
+    #[serde(default)]
+    pub payment_recipient: Option<alloy_primitives::Address>,
 }
 
 /// A slot's remaining capacity (`baton_slots`).

@@ -21,6 +21,8 @@ pub struct SlotProduct {
     pub reserve_wei: String,
     /// When the auction closes (decimal Unix ms).
     pub closes_at_ms: String,
+    /// Where a bid's payment goes (`--market.fee-recipient`).
+    pub payment_recipient: alloy_primitives::Address,
 }
 
 /// What one rollup's batch still takes in a slot.
@@ -96,6 +98,7 @@ impl Service {
                                 product_id: p.id,
                                 reserve_wei: p.reserve.to_string(),
                                 closes_at_ms: closes_at.to_string(),
+                                payment_recipient: market.fee_recipient,
                             })
                             .collect()
                     }

@@ -21,6 +21,15 @@ pub(crate) struct Scenario {
 
 impl Scenario {
     pub(crate) async fn start(name: &str, faults: StartFaults) -> eyre::Result<Self> {
+        Self::start_with(name, faults, Vec::new()).await
+    }
+
+    /// A devnet whose sidecars auction `market_products` in every slot they own.
+    pub(crate) async fn start_with(
+        name: &str,
+        faults: StartFaults,
+        market_products: Vec<String>,
+    ) -> eyre::Result<Self> {
         let dir = std::env::temp_dir().join(format!("baton-e2e-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         let devnet = Devnet::start(&DevnetConfig {
@@ -28,6 +37,7 @@ impl Scenario {
             explorer_port: 0,
             faults,
             defend_window: DEFEND_WINDOW,
+            market_products,
             ..DevnetConfig::default()
         })
         .await?;

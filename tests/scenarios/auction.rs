@@ -45,11 +45,9 @@ async fn scenario_3_the_highest_bid_wins_pays_and_lands() -> eyre::Result<()> {
             "a slot auctioning the product",
             Duration::from_secs(60),
             async || {
-                let now = u128::try_from(
-                    std::time::SystemTime::now()
-                        .duration_since(std::time::UNIX_EPOCH)?
-                        .as_millis(),
-                )?;
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)?
+                    .as_millis();
                 let offers = sidecar.slots().await.unwrap_or_default();
                 Ok(offers.into_iter().find_map(|offer| {
                     let auctioned = offer.products.iter().find(|p| p.product == product)?;

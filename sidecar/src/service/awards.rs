@@ -16,7 +16,6 @@ use baton_preconf::{
 use super::{Service, bids::plan_payment};
 use crate::{
     journal::{JournalEntry, MarketRecord, Reservation},
-    ledger::L2Item,
     market::{AuctionBook, AwardFate, AwardPart, ClearingView, MarketConfig, award_request_id},
     metrics,
     rpc::RpcError,
@@ -223,18 +222,7 @@ impl Service {
             .zip(&signed.transactions)
             .map(|(p, raw)| (p.rollup_id, raw.clone(), p.tx_hash))
             .collect();
-        let mut l2_items = Vec::new();
-        for (index, (rollup_id, raw, hash)) in txs.iter().enumerate() {
-            let tx = self.check_rollup_tx(index, *rollup_id, raw, *hash)?;
-            if self.l2.contains_key(rollup_id) {
-                l2_items.push(L2Item {
-                    rollup_id: *rollup_id,
-                    sender: tx.sender,
-                    nonce: tx.nonce,
-                    max_cost: tx.max_cost(),
-                });
-            }
-        }
+        let l2_items = self.check_rollup_txs(&txs)?;
         let l2_accounts = self.l2_accounts(&l2_items).await?;
         for _ in 0..HEAD_RETRIES {
             let (head, accounts) = self.payment_account(&payment).await?;

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use alloy_primitives::Address;
+use alloy_primitives::{Address, B256, Bytes};
 use baton_preconf::{
     Commitment, CommitmentKind, Placement, RollupId, SignedCommitment, SignedRequest,
     request::CheckedBody,
@@ -35,18 +35,7 @@ impl Service {
                 "baton_requestSequencing takes a sequencing request".into(),
             ));
         };
-        let mut l2_items = Vec::new();
-        for (index, (rollup_id, raw, hash)) in txs.iter().enumerate() {
-            let tx = self.check_rollup_tx(index, *rollup_id, raw, *hash)?;
-            if self.l2.contains_key(rollup_id) {
-                l2_items.push(L2Item {
-                    rollup_id: *rollup_id,
-                    sender: tx.sender,
-                    nonce: tx.nonce,
-                    max_cost: tx.max_cost(),
-                });
-            }
-        }
+        let l2_items = self.check_rollup_txs(&txs)?;
         let l2_accounts = self.l2_accounts(&l2_items).await?;
         let signed = self
             .promise(|ledger| {
@@ -116,6 +105,27 @@ impl Service {
             accounts.insert(key, account);
         }
         Ok(accounts)
+    }
+
+    /// Checks every rollup transaction ([`Self::check_rollup_tx`]); returns those of rollups
+    /// whose L2 is checked, with sender, nonce and worst-case cost.
+    pub(crate) fn check_rollup_txs(
+        &self,
+        txs: &[(RollupId, Bytes, B256)],
+    ) -> Result<Vec<L2Item>, RpcError> {
+        let mut l2_items = Vec::new();
+        for (index, (rollup_id, raw, hash)) in txs.iter().enumerate() {
+            let tx = self.check_rollup_tx(index, *rollup_id, raw, *hash)?;
+            if self.l2.contains_key(rollup_id) {
+                l2_items.push(L2Item {
+                    rollup_id: *rollup_id,
+                    sender: tx.sender,
+                    nonce: tx.nonce,
+                    max_cost: tx.max_cost(),
+                });
+            }
+        }
+        Ok(l2_items)
     }
 
     /// A rollup transaction must be a signed transaction of the rollup's L2 chain, in

@@ -12,6 +12,7 @@
 //! | [`service`] | ①–③ request → checks → reservation → journal → signature |
 //! | [`operator`] | ④, ⑧ the operator's commands: Registry opt-in and exit, status, delegations |
 //! | [`pbs`] | ④ delegations kept published, sealing (batch transactions, constraints) at each slot's deadline; ⑥ the builder API for the beacon node: relay bids checked against our promises, the fallback block through the Engine API |
+//! | [`defender`] | ⑧ disputes against our operator answered with the chain's evidence (inclusion proofs, or the user's spent nonce) |
 //! | [`keys`] | ③–④ the committer's ECDSA key and the delegate's BLS key, from keystores |
 //! | [`beacon`], [`head_events`], [`rollups`], [`run`], [`config`] | ② proposer duties and head events from the beacon API; rollups from the `RollupInbox`; wiring and shutdown |
 //!

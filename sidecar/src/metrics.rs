@@ -175,6 +175,25 @@ pub(crate) fn record_fallback_build(elapsed: Duration) {
     FALLBACK_BUILD_SECONDS.observe(elapsed);
 }
 
+/// A counter family over a fixed label set: `# HELP`/`# TYPE`, then one series per
+/// `(label value, count)`.
+fn labelled_counter<'a>(
+    out: &mut String,
+    name: &str,
+    help: &str,
+    label: &str,
+    series: impl Iterator<Item = (&'a str, &'a AtomicU64)>,
+) {
+    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter");
+    for (value, count) in series {
+        let _ = writeln!(
+            out,
+            "{name}{{{label}=\"{value}\"}} {}",
+            count.load(Ordering::Relaxed)
+        );
+    }
+}
+
 fn render_pbs(out: &mut String) {
     let counter = |out: &mut String, name: &str, help: &str, value: u64| {
         let _ = writeln!(
@@ -206,29 +225,23 @@ fn render_pbs(out: &mut String) {
             );
         }
     }
-    let _ = writeln!(
+    labelled_counter(
         out,
-        "# HELP baton_sidecar_bids_rejected_total Relay bids refused, by reason.\n# TYPE baton_sidecar_bids_rejected_total counter"
+        "baton_sidecar_bids_rejected_total",
+        "Relay bids refused, by reason.",
+        "reason",
+        crate::pbs::BidRejection::ALL
+            .iter()
+            .map(|r| r.label())
+            .zip(&BIDS_REJECTED),
     );
-    for (i, reason) in crate::pbs::BidRejection::ALL.iter().enumerate() {
-        let _ = writeln!(
-            out,
-            "baton_sidecar_bids_rejected_total{{reason=\"{}\"}} {}",
-            reason.label(),
-            BIDS_REJECTED[i].load(Ordering::Relaxed)
-        );
-    }
-    let _ = writeln!(
+    labelled_counter(
         out,
-        "# HELP baton_sidecar_disputes_answered_total Disputes against this operator, by how they were answered.\n# TYPE baton_sidecar_disputes_answered_total counter"
+        "baton_sidecar_disputes_answered_total",
+        "Disputes against this operator, by how they were answered.",
+        "outcome",
+        DISPUTE_OUTCOMES.iter().copied().zip(&DISPUTES_ANSWERED),
     );
-    for (i, outcome) in DISPUTE_OUTCOMES.iter().enumerate() {
-        let _ = writeln!(
-            out,
-            "baton_sidecar_disputes_answered_total{{outcome=\"{outcome}\"}} {}",
-            DISPUTES_ANSWERED[i].load(Ordering::Relaxed)
-        );
-    }
     counter(
         out,
         "baton_sidecar_fallbacks_used_total",
@@ -375,18 +388,13 @@ pub fn render() -> String {
         COMMITMENTS_INCLUSION.load(Ordering::Relaxed),
         COMMITMENTS_SEQUENCING.load(Ordering::Relaxed)
     );
-    let _ = writeln!(
-        out,
-        "# HELP baton_sidecar_rejections_total Refused requests, by reason.\n# TYPE baton_sidecar_rejections_total counter"
+    labelled_counter(
+        &mut out,
+        "baton_sidecar_rejections_total",
+        "Refused requests, by reason.",
+        "reason",
+        Rejection::ALL.iter().map(|r| r.label()).zip(&REJECTIONS),
     );
-    for (i, reason) in Rejection::ALL.iter().enumerate() {
-        let _ = writeln!(
-            out,
-            "baton_sidecar_rejections_total{{reason=\"{}\"}} {}",
-            reason.label(),
-            REJECTIONS[i].load(Ordering::Relaxed)
-        );
-    }
     let _ = writeln!(
         out,
         "# HELP baton_sidecar_rejections_by_code_total Refused requests, by error code (docs/api.md).\n# TYPE baton_sidecar_rejections_by_code_total counter"

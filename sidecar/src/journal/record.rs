@@ -41,6 +41,28 @@ pub enum Reservation {
     },
 }
 
+impl Reservation {
+    /// What a sequencing promise reserves: each `(rollup, raw, hash)` of `txs` at its
+    /// planned position, and the L2 senders checked for it.
+    pub(crate) fn sequencing(
+        txs: &[(RollupId, Bytes, B256)],
+        positions: &[Position],
+        l2_items: &[crate::ledger::L2Item],
+    ) -> Self {
+        Self::Sequencing {
+            placements: txs
+                .iter()
+                .zip(positions)
+                .map(|((r, raw, _), p)| (*r, *p, raw.clone()))
+                .collect(),
+            l2_senders: l2_items
+                .iter()
+                .map(|i| (i.rollup_id, i.sender, i.nonce, i.max_cost))
+                .collect(),
+        }
+    }
+}
+
 /// One durable record: a promise and what it reserved.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -262,17 +262,7 @@ impl Service {
                                 vec![],
                                 placements.clone(),
                             ),
-                            reservation: Reservation::Sequencing {
-                                placements: txs
-                                    .iter()
-                                    .zip(&positions)
-                                    .map(|((r, raw, _), p)| (*r, *p, raw.clone()))
-                                    .collect(),
-                                l2_senders: l2_items
-                                    .iter()
-                                    .map(|i| (i.rollup_id, i.sender, i.nonce, i.max_cost))
-                                    .collect(),
-                            },
+                            reservation: Reservation::sequencing(&txs, &positions, &l2_items),
                             wallet: bid.bidder,
                         },
                         JournalEntry {

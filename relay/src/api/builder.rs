@@ -2,8 +2,6 @@
 //! block submissions (JSON or SSZ, gzip accepted; with proofs through the constraints
 //! API's `blocks_with_proofs`, JSON).
 
-use std::time::Instant;
-
 use axum::{body::Body, extract::State, http::HeaderMap, response::Response};
 use baton_preconf::{
     Epoch,
@@ -14,7 +12,10 @@ use serde_json::{Value, json};
 use tracing::instrument;
 
 use super::{AppState, body};
-use crate::{error::RelayError, service::Submission};
+use crate::{
+    error::RelayError,
+    service::{Arrival, Submission},
+};
 
 /// Largest block submission (after inflating gzip).
 pub const MAX_SUBMISSION_BODY: usize = 32 * 1024 * 1024;
@@ -50,7 +51,7 @@ pub(crate) async fn validators(State(state): State<AppState>) -> Response {
 async fn run_submission(
     state: &AppState,
     decode: impl FnOnce() -> Result<Submission, RelayError> + Send + 'static,
-    received: Instant,
+    received: Arrival,
 ) -> Result<Response, RelayError> {
     let relay = state.relay.clone();
     let bid = tokio::task::spawn_blocking(move || relay.submit(decode()?, received))
@@ -67,7 +68,7 @@ pub(crate) async fn submit_block(
     request: Body,
 ) -> Result<Response, RelayError> {
     // Arrival is when the request starts, before its body is read.
-    let received = Instant::now();
+    let received = state.relay.arrival();
     body::check_fork(&headers)?;
     let (bytes, encoding) = body::read(&headers, request, MAX_SUBMISSION_BODY, true).await?;
     let decode = move || {
@@ -85,7 +86,7 @@ pub(crate) async fn submit_block_with_proofs(
     headers: HeaderMap,
     request: Body,
 ) -> Result<Response, RelayError> {
-    let received = Instant::now();
+    let received = state.relay.arrival();
     body::check_fork(&headers)?;
     let (bytes, _) = body::read(&headers, request, MAX_SUBMISSION_BODY, false).await?;
     let decode = move || {

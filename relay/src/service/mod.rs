@@ -30,7 +30,7 @@ use tokio::sync::mpsc;
 pub use constraints::{MAX_MESSAGES_PER_REQUEST, visible};
 pub use proposer::{PayloadVersion, ServedBid};
 pub use register::MAX_REGISTRATIONS;
-pub use submit::Submission;
+pub use submit::{Arrival, Submission};
 
 use crate::{
     beacon::{BeaconClient, PayloadAttributes, ProposerDuty},

@@ -58,13 +58,32 @@ fn mismatch(
     }
 }
 
+/// When a submission arrived, read once as the request starts: a monotonic instant for
+/// the submission → bid-available metric, and the relay clock for ordering a builder's
+/// bids (a cancellation sent after a bid must not be undone by it, whatever order their
+/// checks finish in).
+#[derive(Clone, Copy, Debug)]
+pub struct Arrival {
+    /// The monotonic instant.
+    pub instant: Instant,
+    /// The relay clock, in microseconds since the Unix epoch.
+    pub clock_us: u64,
+}
+
 impl Relay {
-    /// Validates a submission and, if it passes, enters it into the auction. `received`
-    /// is when its body arrived (for the submission → bid-available metric).
+    /// Now, as the arrival of a submission.
+    pub fn arrival(&self) -> Arrival {
+        Arrival {
+            instant: Instant::now(),
+            clock_us: self.now_us(),
+        }
+    }
+
+    /// Validates a submission and, if it passes, enters it into the auction.
     pub fn submit(
         &self,
         submission: Submission,
-        received: Instant,
+        received: Arrival,
     ) -> Result<Arc<Bid>, RelayError> {
         let Submission { request, proofs } = submission;
         let trace = &request.message;
@@ -254,11 +273,7 @@ impl Relay {
             value: u256_to_alloy(&trace.value),
             block_number: payload.block_number,
             num_tx: payload.transactions.len(),
-            // Arrival order decides which of a builder's bids is its latest, not the order
-            // checks finish in: a cancellation sent after a bid must not be undone by it.
-            received_at_us: self
-                .now_us()
-                .saturating_sub(received.elapsed().as_micros() as u64),
+            received_at_us: received.clock_us,
             header,
             blob_kzg_commitments: bundle.commitments.clone(),
             execution_requests: request.execution_requests.clone(),
@@ -286,7 +301,7 @@ impl Relay {
                 });
             }
         }
-        metrics::record_bid(received.elapsed());
+        metrics::record_bid(received.instant.elapsed());
         Ok(bid)
     }
 

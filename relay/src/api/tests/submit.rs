@@ -295,16 +295,17 @@ async fn every_bad_submission_is_refused_with_its_code_and_changes_nothing() {
 /// in: an earlier bid finishing late must not undo a later cancellation.
 #[tokio::test]
 async fn arrival_order_decides_a_builders_latest_bid() {
-    use std::time::{Duration, Instant};
-
-    use crate::service::Submission;
+    use crate::service::{Arrival, Submission};
 
     let f = fixture();
     let builder = sim::bls_key(23);
     let cancel = f.block(&builder, 5, 1, &[]);
     let earlier_high = f.block(&builder, 500, 2, &[]);
-    let now = Instant::now();
-    let arrived_earlier = now.checked_sub(Duration::from_millis(100)).unwrap();
+    let now = f.relay.arrival();
+    let arrived_earlier = Arrival {
+        clock_us: now.clock_us - 100_000,
+        ..now
+    };
     for (built, received) in [(&cancel, now), (&earlier_high, arrived_earlier)] {
         let submission = Submission {
             request: built.request.clone(),

@@ -134,6 +134,18 @@ fn multiproofs(c: &mut Criterion) {
                 b.iter(|| proof.verify(tree.root(), black_box(constrained)).unwrap());
             },
         );
+        // As the relay checks every block: the leaves computed once per slot.
+        let leaves: Vec<(B256, B256)> = positions
+            .iter()
+            .map(|&p| (keccak256(&block[p]), tree.leaf(p).unwrap()))
+            .collect();
+        group.bench_with_input(
+            BenchmarkId::new("verify_leaves", leaves.len()),
+            &leaves,
+            |b, leaves| {
+                b.iter(|| proof.verify_leaves(tree.root(), black_box(leaves)).unwrap());
+            },
+        );
     }
     group.bench_function("transactions_tree/500", |b| {
         b.iter(|| TransactionsTree::new(black_box(&block)).unwrap());

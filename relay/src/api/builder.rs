@@ -58,6 +58,9 @@ async fn run_submission(
         .await
         .map_err(|_| RelayError::Internal)??;
     tracing::debug!(slot = bid.slot.0, block_hash = %bid.block_hash, builder = %bid.builder, value = %bid.value, "bid accepted");
+    // Signed after the builder has its answer, off the proposer's getHeader path.
+    let relay = state.relay.clone();
+    tokio::task::spawn_blocking(move || relay.presign_if_best(&bid));
     Ok(body::ok())
 }
 

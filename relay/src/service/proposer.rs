@@ -61,11 +61,15 @@ impl Relay {
         let Some(bid) = self.auction.best(slot, parent_hash, proposer, true) else {
             return Ok(None);
         };
-        // The bid may have been shared without its payload still being fetchable:
-        // signing is cheap next to offering a header nobody can reveal.
-        let signed = match bid.signed.get() {
-            Some(signed) => signed.clone(),
-            None => {
+        let signed = self.signed_bid(&bid)?;
+        Ok(Some(ServedBid { bid, signed }))
+    }
+
+    /// `bid` signed by the relay, signing it on the first call (a concurrent caller
+    /// waits for that signature rather than making its own).
+    pub fn signed_bid(&self, bid: &Bid) -> Result<SignedBuilderBidElectra, RelayError> {
+        bid.signed
+            .get_or_init(|| {
                 let message = BuilderBidElectra {
                     header: bid.header.clone(),
                     blob_kzg_commitments: bid.blob_kzg_commitments.clone(),
@@ -73,14 +77,24 @@ impl Relay {
                     value: u256_from_alloy(bid.value),
                     pubkey: super::pubkey_bytes(&self.pubkey),
                 };
-                let signed = message
+                message
                     .sign(&self.key.0, self.chain.genesis_fork_version)
-                    .map_err(|_| RelayError::Internal)?;
-                let _ = bid.signed.set(signed.clone());
-                signed
-            }
-        };
-        Ok(Some(ServedBid { bid, signed }))
+                    .ok()
+            })
+            .clone()
+            .ok_or(RelayError::Internal)
+    }
+
+    /// Signs `bid` ahead of `getHeader` if it is the best of its auction now, so that a
+    /// proposer's call finds the signature made (a BLS signature is the longest step of
+    /// `getHeader`).
+    pub fn presign_if_best(&self, bid: &Arc<Bid>) {
+        let best = self
+            .auction
+            .best(bid.slot, bid.parent_hash, &bid.proposer, false);
+        if best.is_some_and(|best| Arc::ptr_eq(&best, bid)) {
+            let _ = self.signed_bid(bid);
+        }
     }
 
     /// Verifies a signed blinded block against the offered bid, records the delivery,

@@ -59,8 +59,9 @@ pub struct Bid {
     pub proofs: Option<InclusionMultiProof>,
     /// Whether a `getHeader` served it (then its payload is kept).
     pub served: AtomicBool,
-    /// The relay-signed bid, made on first serve.
-    pub signed: OnceLock<SignedBuilderBidElectra>,
+    /// The relay-signed bid, made once: as the bid becomes the best, or on first serve
+    /// (`None` if its header cannot be hashed).
+    pub signed: OnceLock<Option<SignedBuilderBidElectra>>,
 }
 
 impl Bid {

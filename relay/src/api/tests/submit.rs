@@ -319,3 +319,47 @@ async fn arrival_order_decides_a_builders_latest_bid() {
         "the bid that arrived last (the cancellation) stands"
     );
 }
+
+/// A bid that becomes the best is signed right after the builder's answer, so the
+/// proposer's getHeader finds the signature made; a bid that does not lead is not signed.
+#[tokio::test]
+async fn a_new_best_bid_is_signed_before_any_get_header() {
+    let f = fixture();
+    let (a, b) = (sim::bls_key(31), sim::bls_key(32));
+    let high = f.block(&a, 40, 1, &[]);
+    let low = f.block(&b, 30, 2, &[]);
+    for built in [&high, &low] {
+        assert_eq!(f.submit(built).await.status, StatusCode::OK);
+    }
+    let parent = f.attributes.parent_block_hash;
+    let pubkey = f.proposer.pubkey();
+    let best = f.relay.auction.best(SLOT, parent, &pubkey, false).unwrap();
+    assert_eq!(best.block_hash, high.block_hash());
+    let mut waited = 0;
+    while best.signed.get().is_none() {
+        waited += 1;
+        assert!(
+            waited < 200,
+            "the best bid was never signed ahead of getHeader"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    let presigned = best.signed.get().unwrap().clone().unwrap();
+    presigned.verify(f.info.genesis_fork_version).unwrap();
+    let lower = f
+        .relay
+        .auction
+        .by_block_hash(SLOT, low.block_hash())
+        .unwrap();
+    assert!(
+        lower.signed.get().is_none(),
+        "a bid that never led is not signed"
+    );
+
+    let answer = f.get(&f.header_uri("/eth/v1/builder/header")).await;
+    let served = SignedBuilderBidElectra::from_json(&answer.json()["data"]).unwrap();
+    assert_eq!(
+        served, presigned,
+        "getHeader serves the signature made ahead"
+    );
+}

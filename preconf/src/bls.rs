@@ -165,9 +165,18 @@ impl BlsSignature {
 
     /// Verifies a signature over a 32-byte signing root.
     pub fn verify(&self, public_key: &BlsPublicKey, signing_root: B256) -> Result<(), BlsError> {
-        let pk = public_key.to_blst()?;
+        self.verify_validated(&public_key.to_blst()?, signing_root)
+    }
+
+    /// [`Self::verify`] by a key already checked with [`BlsPublicKey::to_blst`] (a caller
+    /// that meets the same keys again keeps them checked).
+    pub fn verify_validated(
+        &self,
+        public_key: &min_pk::PublicKey,
+        signing_root: B256,
+    ) -> Result<(), BlsError> {
         let sig = self.to_blst()?;
-        match sig.verify(false, signing_root.as_slice(), DST, &[], &pk, false) {
+        match sig.verify(false, signing_root.as_slice(), DST, &[], public_key, false) {
             BLST_ERROR::BLST_SUCCESS => Ok(()),
             _ => Err(BlsError::VerificationFailed),
         }

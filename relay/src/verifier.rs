@@ -135,7 +135,11 @@ mod tests {
         for _ in 0..3 {
             let other = sim::bls_key(8).public_key();
             assert!(verify(other, root, signature).wait().is_err());
-            assert!(verify(BlsPublicKey([0xff; 48]), root, signature).wait().is_err());
+            assert!(
+                verify(BlsPublicKey([0xff; 48]), root, signature)
+                    .wait()
+                    .is_err()
+            );
             assert!(verify(key.public_key(), root, signature).wait().is_ok());
         }
     }

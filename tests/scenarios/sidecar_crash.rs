@@ -154,7 +154,17 @@ async fn sigkill_under_load_loses_no_promise_and_reuses_no_position() -> eyre::R
             }
         }));
     }
-    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    // The kill comes once the wallets hold a few dozen promises (a loaded machine's
+    // journal may take seconds to sync the first), while they keep asking.
+    let loading = Instant::now();
+    while received.lock().await.len() < 40 {
+        eyre::ensure!(
+            loading.elapsed() < Duration::from_secs(60),
+            "the sidecar made only {} promises in 60 s",
+            received.lock().await.len()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     let status = sidecar.kill()?;
     assert!(
         !status.success(),

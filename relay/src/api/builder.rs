@@ -58,9 +58,12 @@ async fn run_submission(
         .await
         .map_err(|_| RelayError::Internal)??;
     tracing::debug!(slot = bid.slot.0, block_hash = %bid.block_hash, builder = %bid.builder, value = %bid.value, "bid accepted");
-    // Signed after the builder has its answer, off the proposer's getHeader path.
-    let relay = state.relay.clone();
-    tokio::task::spawn_blocking(move || relay.presign_if_best(&bid));
+    // A new best bid is signed after the builder has its answer, off the proposer's
+    // getHeader path; a bid that does not lead costs no blocking thread.
+    if state.relay.is_best(&bid) {
+        let relay = state.relay.clone();
+        tokio::task::spawn_blocking(move || relay.signed_bid(&bid));
+    }
     Ok(body::ok())
 }
 

@@ -85,16 +85,12 @@ impl Relay {
             .ok_or(RelayError::Internal)
     }
 
-    /// Signs `bid` ahead of `getHeader` if it is the best of its auction now, so that a
-    /// proposer's call finds the signature made (a BLS signature is the longest step of
-    /// `getHeader`).
-    pub fn presign_if_best(&self, bid: &Arc<Bid>) {
-        let best = self
-            .auction
-            .best(bid.slot, bid.parent_hash, &bid.proposer, false);
-        if best.is_some_and(|best| Arc::ptr_eq(&best, bid)) {
-            let _ = self.signed_bid(bid);
-        }
+    /// Whether `bid` is the best of its auction now: then it is worth signing ahead of
+    /// `getHeader` with [`Self::signed_bid`] (a BLS signature is the longest step there).
+    pub fn is_best(&self, bid: &Arc<Bid>) -> bool {
+        self.auction
+            .best(bid.slot, bid.parent_hash, &bid.proposer, false)
+            .is_some_and(|best| Arc::ptr_eq(&best, bid))
     }
 
     /// Verifies a signed blinded block against the offered bid, records the delivery,

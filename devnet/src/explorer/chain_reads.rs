@@ -115,18 +115,26 @@ impl Rpc {
         Ok((committer != Address::ZERO).then_some(committer))
     }
 
-    /// The header fields derivation needs, of the block with hash `hash`.
-    pub(crate) async fn block_ref(&self, hash: B256) -> Result<Option<L1BlockRef>, UpstreamError> {
+    /// The header fields derivation needs, and the transaction hashes, of the block with
+    /// hash `hash`. The block body, not a receipt, is what shows a transaction is in it:
+    /// a node may answer a receipt with null for a while after the block is announced.
+    pub(crate) async fn block(
+        &self,
+        hash: B256,
+    ) -> Result<Option<(L1BlockRef, Vec<B256>)>, UpstreamError> {
         let block = self
             .provider
             .get_block_by_hash(hash)
             .await
             .map_err(failed(&self.url, "eth_getBlockByHash"))?;
-        Ok(block.map(|b| L1BlockRef {
-            number: b.header.number,
-            hash: b.header.hash,
-            parent_hash: b.header.parent_hash,
-            timestamp: b.header.timestamp,
+        Ok(block.map(|b| {
+            let header = L1BlockRef {
+                number: b.header.number,
+                hash: b.header.hash,
+                parent_hash: b.header.parent_hash,
+                timestamp: b.header.timestamp,
+            };
+            (header, b.transactions.hashes().collect())
         }))
     }
 

@@ -336,9 +336,15 @@ impl Aggregator {
         info: BeaconInfo,
         ev: &mut Evidence,
     ) -> Result<(), ExplorerError> {
+        let Some((block, slot_txs)) = self.l1.block(block_hash).await? else {
+            return Ok(());
+        };
+        ev.slot_txs = slot_txs.into_iter().collect();
+        // Receipts only for what the block lacks: to say where else it landed.
         let mut l1_hashes: Vec<B256> = promised
             .iter()
             .flat_map(|s| s.commitment.tx_hashes.iter().copied())
+            .filter(|h| !ev.slot_txs.contains(h))
             .collect();
         l1_hashes.sort_unstable();
         l1_hashes.dedup();
@@ -367,9 +373,6 @@ impl Aggregator {
             .l1
             .inbox_logs(contracts.rollup_inbox, block_hash)
             .await?;
-        let Some(block) = self.l1.block_ref(block_hash).await? else {
-            return Ok(());
-        };
         let committer = match proposer {
             Some(key) => self
                 .committers(vec![key])

@@ -62,7 +62,10 @@ pub(crate) struct Evidence {
     pub sealed_l1: HashSet<B256>,
     /// Batches in the slot's constraints: `(rollup, submitter)` → batch hashes in order.
     pub sealed_batches: HashMap<(RollupId, Address), Vec<B256>>,
-    /// Receipts of the promised L1 transactions that have one.
+    /// Hashes of the transactions in the slot's block, once it landed.
+    pub slot_txs: HashSet<B256>,
+    /// Receipts of the promised L1 transactions that are not in the slot's block and
+    /// have one (they landed elsewhere).
     pub l1_receipts: HashMap<B256, Receipt>,
     /// Canonical batches in the slot's block, by rollup.
     pub landed_batches: HashMap<RollupId, LandedBatch>,
@@ -93,6 +96,12 @@ fn judge_l1(hash: B256, ev: &Evidence) -> ItemView {
         item.l1_tx = Some(hash);
         item.l1_block = Some(r.block_number);
     }
+    if let Some(SlotFact::Landed { number, .. }) = ev.slot
+        && ev.slot_txs.contains(&hash)
+    {
+        item.l1_tx = Some(hash);
+        item.l1_block = Some(number);
+    }
     (item.status, item.reason) = match (ev.slot.unwrap_or(SlotFact::Open), receipt) {
         (SlotFact::Open, _) if ev.sealed_l1.contains(&hash) => verdict(
             PromiseStatus::Sealed,
@@ -103,17 +112,23 @@ fn judge_l1(hash: B256, ev: &Evidence) -> ItemView {
         }
         (SlotFact::Open, _) => verdict(PromiseStatus::Promised, "the slot has not come yet"),
         (SlotFact::Missed, _) => verdict(PromiseStatus::Broken, "the slot was missed"),
-        (SlotFact::Landed { hash: block, .. }, Some(r)) if r.block_hash == block => {
+        (SlotFact::Landed { .. }, _) if ev.slot_txs.contains(&hash) => {
             verdict(PromiseStatus::Included, "in the slot's block")
         }
-        (SlotFact::Landed { number, .. }, Some(r)) => verdict(
+        (
+            SlotFact::Landed {
+                number,
+                hash: block,
+            },
+            Some(r),
+        ) if r.block_hash != block => verdict(
             PromiseStatus::Broken,
             format!(
                 "landed in block {}, not the slot's block {number}",
                 r.block_number
             ),
         ),
-        (SlotFact::Landed { number, .. }, None) => verdict(
+        (SlotFact::Landed { number, .. }, _) => verdict(
             PromiseStatus::Broken,
             format!("not in the slot's block {number}"),
         ),

@@ -74,16 +74,39 @@ fn inclusion_goes_from_promised_to_sealed_to_included() {
     ev.sealed_l1.insert(h(2));
     assert_eq!(status(&c, &ev), PromiseStatus::Sealed);
     ev.slot = Some(landed());
-    let receipt = Receipt {
-        block_number: 12,
-        block_hash: BLOCK,
-    };
-    ev.l1_receipts.insert(h(1), receipt);
-    ev.l1_receipts.insert(h(2), receipt);
+    ev.slot_txs.extend([h(1), h(2), h(3)]);
     let (status, _, items) = judge_commitment(&c, &ev, &OnChain::default());
-    assert_eq!(status, PromiseStatus::Included);
+    assert_eq!(status, PromiseStatus::Included, "by the block's body alone");
     assert_eq!(items[0].l1_tx, Some(h(1)));
     assert_eq!(items[1].l1_block, Some(12));
+}
+
+#[test]
+fn the_block_body_not_a_receipt_decides_inclusion() {
+    let c = inclusion(&[1]);
+    let mut ev = Evidence {
+        slot: Some(landed()),
+        ..Evidence::default()
+    };
+    // A receipt naming the slot's block, for a transaction its body lacks (a node's
+    // index that disagrees with the block it serves): the body wins.
+    ev.l1_receipts.insert(
+        h(1),
+        Receipt {
+            block_number: 12,
+            block_hash: BLOCK,
+        },
+    );
+    let (s, reason, _) = judge_commitment(&c, &ev, &OnChain::default());
+    assert_eq!(s, PromiseStatus::Broken);
+    assert!(reason.contains("not in the slot's block 12"), "{reason}");
+    ev.l1_receipts.clear();
+    ev.slot_txs.insert(h(1));
+    assert_eq!(
+        status(&c, &ev),
+        PromiseStatus::Included,
+        "no receipt needed"
+    );
 }
 
 #[test]
@@ -93,13 +116,7 @@ fn inclusion_breaks_when_a_transaction_is_missing_late_or_the_slot_missed() {
         slot: Some(landed()),
         ..Evidence::default()
     };
-    ev.l1_receipts.insert(
-        h(1),
-        Receipt {
-            block_number: 12,
-            block_hash: BLOCK,
-        },
-    );
+    ev.slot_txs.insert(h(1));
     let (s, reason, items) = judge_commitment(&c, &ev, &OnChain::default());
     assert_eq!(s, PromiseStatus::Broken, "all or nothing");
     assert_eq!(items[0].status, PromiseStatus::Included);
@@ -207,13 +224,7 @@ fn contracts_override_what_the_chain_shows() {
         slot: Some(landed()),
         ..Evidence::default()
     };
-    ev.l1_receipts.insert(
-        h(1),
-        Receipt {
-            block_number: 12,
-            block_hash: BLOCK,
-        },
-    );
+    ev.slot_txs.insert(h(1));
     let open = OnChain {
         dispute: Some("open"),
         dispute_tx: Some(h(0xd1)),

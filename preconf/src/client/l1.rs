@@ -41,6 +41,9 @@ sol! {
 /// Most transactions read back from one batch event.
 const MAX_BATCH_TXS: usize = 65_536;
 
+/// Most blocks walked back from the head to find a slot's block.
+const MAX_WALK_BACK: u64 = 64;
+
 /// A read-only view of the L1 and Baton's contracts there.
 #[derive(Debug, Clone)]
 pub struct L1View {
@@ -99,6 +102,33 @@ impl L1View {
             .chain
             .slot_at(block.header.timestamp)
             .unwrap_or_default())
+    }
+
+    /// The number and transaction hashes of `slot`'s block; `None` when the slot has no
+    /// block (missed, or not yet). Walks back from the head, at most 64 blocks.
+    pub async fn slot_block(&self, slot: Slot) -> Result<Option<(u64, Vec<B256>)>, ClientError> {
+        let want = self.chain.slot_timestamp(slot);
+        let mut tag = BlockNumberOrTag::Latest;
+        for _ in 0..MAX_WALK_BACK {
+            let block = self
+                .provider
+                .get_block_by_number(tag)
+                .await
+                .map_err(Self::l1)?
+                .ok_or_else(|| ClientError::L1(format!("block {tag} vanished")))?;
+            let (number, timestamp) = (block.header.number, block.header.timestamp);
+            if timestamp == want {
+                return Ok(Some((number, block.transactions.hashes().collect())));
+            }
+            if timestamp < want || number == 0 {
+                return Ok(None);
+            }
+            tag = (number - 1).into();
+        }
+        Err(ClientError::L1(format!(
+            "slot {}'s block is more than {MAX_WALK_BACK} blocks behind the head",
+            slot.0
+        )))
     }
 
     /// The block number and slot a transaction landed in, if it did.

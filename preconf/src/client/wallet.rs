@@ -8,8 +8,8 @@ use alloy_signer_local::PrivateKeySigner;
 
 use super::{ClientError, L1View, SidecarClient};
 use crate::{
-    BatonDomain, CommitmentKind, InclusionRequest, Request, RollupId, RollupTransaction,
-    SequencingRequest, SignedCommitment, Slot, request::CheckedBody,
+    BatonDomain, Commitment, CommitmentKind, InclusionRequest, Request, RollupId,
+    RollupTransaction, SequencingRequest, SignedCommitment, Slot, request::CheckedBody,
 };
 
 /// Most polls [`Wallet::track`] makes before giving up on a chain that does not move.
@@ -157,6 +157,8 @@ impl Wallet {
     }
 
     /// Follows `promise` on L1, every `poll`, until it is kept or a later slot is the head.
+    /// Receipts show where a transaction landed; an inclusion promise is called broken
+    /// only once the slot's block body also lacks one of its transactions.
     pub async fn track(&self, promise: &Promise, poll: Duration) -> Result<Outcome, ClientError> {
         let commitment = &promise.signed.commitment;
         let slot = commitment.slot;
@@ -172,7 +174,12 @@ impl Wallet {
                 Some(outcome) => return Ok(outcome),
                 // Only once a later slot is the head: a node can serve the slot's block
                 // a moment before its receipts (ethereumjs does).
+                // The slot's block body decides, not a receipt (ethereumjs has been
+                // seen answering null for one in a block it serves).
                 None if head > slot => {
+                    if let Some(block) = self.in_slot_block(commitment, slot).await? {
+                        return Ok(Outcome::Kept { block });
+                    }
                     return Ok(Outcome::Broken {
                         reason: format!("slot {} passed without the promise kept", slot.0),
                     });
@@ -183,6 +190,25 @@ impl Wallet {
         Err(ClientError::L1(
             "the chain did not reach the promised slot".into(),
         ))
+    }
+
+    /// The slot's block, when its body lists every transaction of an inclusion promise.
+    async fn in_slot_block(
+        &self,
+        commitment: &Commitment,
+        slot: Slot,
+    ) -> Result<Option<u64>, ClientError> {
+        if commitment.kind != CommitmentKind::Inclusion {
+            return Ok(None);
+        }
+        let Some((number, txs)) = self.l1.slot_block(slot).await? else {
+            return Ok(None);
+        };
+        Ok(commitment
+            .tx_hashes
+            .iter()
+            .all(|h| txs.contains(h))
+            .then_some(number))
     }
 
     async fn inclusion_outcome(

@@ -124,7 +124,7 @@ async fn a_promise_is_verified_and_tracked_until_kept_or_broken() {
         alice.clone(),
         domain,
         SidecarClient::new(&sidecar.url).unwrap(),
-        l1,
+        l1.clone(),
     );
     let slot = wallet.next_slot().await.unwrap().expect("a slot for sale");
     assert_eq!(slot, Slot(head_slot + 3));
@@ -180,5 +180,32 @@ async fn a_promise_is_verified_and_tracked_until_kept_or_broken() {
         .await
         .unwrap();
     assert!(matches!(outcome, Outcome::Broken { .. }), "{outcome:?}");
+
+    // The bodies the wallet falls back on when a receipt is missing: each slot's own
+    // block, none for a slot without one.
+    let tx_hash = promise.signed.commitment.tx_hashes[0];
+    let (number, txs) = l1
+        .slot_block(slot)
+        .await
+        .unwrap()
+        .expect("slot has a block");
+    assert!(txs.contains(&tx_hash), "{txs:?}");
+    let (later, txs) = l1
+        .slot_block(Slot(head_slot + 4))
+        .await
+        .unwrap()
+        .expect("slot has a block");
+    assert_eq!(later, number + 1);
+    assert!(!txs.contains(&second.signed.commitment.tx_hashes[0]));
+    assert_eq!(
+        l1.slot_block(Slot(head_slot + 2)).await.unwrap(),
+        None,
+        "no block"
+    );
+    assert_eq!(
+        l1.slot_block(Slot(head_slot + 6)).await.unwrap(),
+        None,
+        "not yet"
+    );
     std::fs::remove_dir_all(dir).unwrap();
 }

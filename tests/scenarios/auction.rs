@@ -171,10 +171,7 @@ async fn scenario_3_the_highest_bid_wins_pays_and_lands() -> eyre::Result<()> {
         }
     }
     let reader = s.reader()?;
-    let paid = reader
-        .get_transaction_receipt(keccak256(&winner.2))
-        .await?
-        .ok_or_else(|| eyre::eyre!("the winner's payment did not land"))?;
+    let paid = s.receipt(keccak256(&winner.2)).await?;
     assert!(paid.status());
     assert_eq!(
         paid.block_number, payment_block,

@@ -86,13 +86,13 @@ async fn scenario_7_a_dropped_promise_is_disputed_undefended_and_slashed() -> ey
         s.penalty(true).await?,
         "the safety penalty is taken from operator a"
     );
-    let undefendable = s
-        .metric(
-            &format!("{}/metrics", info.sidecars[0].rpc_url),
-            "baton_sidecar_disputes_answered_total{outcome=\"undefendable\"}",
-        )
-        .await?;
-    assert!(undefendable >= 1.0, "sidecar a tried and found no defence");
+    // Sidecar a tried and found no defence.
+    s.metric_at_least(
+        &format!("{}/metrics", info.sidecars[0].rpc_url),
+        "baton_sidecar_disputes_answered_total{outcome=\"undefendable\"}",
+        1.0,
+    )
+    .await?;
     let status = s
         .until(
             "the explorer shows the slash",
@@ -256,7 +256,11 @@ async fn scenario_9_a_missed_slot_after_promising_costs_the_liveness_penalty() -
         DisputeState::None
     );
     let liveness_slashes = s
-        .metric(&info.watch_metrics, "baton_watch_liveness_slashed_total")
+        .metric_at_least(
+            &info.watch_metrics,
+            "baton_watch_liveness_slashed_total",
+            1.0,
+        )
         .await?;
     assert!(
         (liveness_slashes - 1.0).abs() < f64::EPSILON,
@@ -337,10 +341,7 @@ async fn scenario_10_a_user_that_spends_its_own_nonce_loses_the_dispute_bond() -
     let (event, tx) = defended;
     assert_eq!(event.defender, operator_b);
     assert!(event.byNonce, "defended by the nonce the user spent");
-    let receipt = reader
-        .get_transaction_receipt(tx)
-        .await?
-        .ok_or_else(|| eyre::eyre!("no receipt for the defence"))?;
+    let receipt = s.receipt(tx).await?;
     let bond = slasher.dispute_bond().await?;
     let block = receipt.block_number.unwrap_or_default();
     let balance = async |at: u64| reader.get_balance(operator_b).block_id(at.into()).await;
@@ -364,13 +365,12 @@ async fn scenario_10_a_user_that_spends_its_own_nonce_loses_the_dispute_bond() -
         gained <= bond && bond - gained < gas * U256::from(2),
         "the challenger's bond pays the defender: gained {gained}, bond {bond}, gas {gas}"
     );
-    let defended_metric = s
-        .metric(
-            &format!("{}/metrics", info.sidecars[1].rpc_url),
-            "baton_sidecar_disputes_answered_total{outcome=\"defended\"}",
-        )
-        .await?;
-    assert!(defended_metric >= 1.0);
+    s.metric_at_least(
+        &format!("{}/metrics", info.sidecars[1].rpc_url),
+        "baton_sidecar_disputes_answered_total{outcome=\"defended\"}",
+        1.0,
+    )
+    .await?;
     eprintln!(
         "scenario 10: slot {slot}; the user spent nonce {nonce} in block {spent}; dispute defended, bond {bond} wei to operator b; {:.1} s",
         started.elapsed().as_secs_f64()

@@ -45,10 +45,7 @@ async fn scenario_1_an_inclusion_promise_is_signed_at_once_and_lands_in_its_slot
         eyre::bail!("promise broken\n{}", s.evidence(slot, &promise.signed));
     };
     let reader = s.reader()?;
-    let receipt = reader
-        .get_transaction_receipt(keccak256(&tx))
-        .await?
-        .ok_or_else(|| eyre::eyre!("no receipt"))?;
+    let receipt = s.receipt(keccak256(&tx)).await?;
     assert_eq!(receipt.block_number, Some(block));
     let header = reader
         .get_block_by_number(block.into())

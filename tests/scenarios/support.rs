@@ -4,8 +4,11 @@
 
 use std::time::{Duration, Instant};
 
-use alloy::providers::{Provider, ProviderBuilder};
-use alloy_primitives::{Address, U256};
+use alloy::{
+    providers::{Provider, ProviderBuilder},
+    rpc::types::TransactionReceipt,
+};
+use alloy_primitives::{Address, B256, U256};
 use baton_contracts::{Registry, Slasher};
 use baton_devnet::{Devnet, DevnetConfig, DevnetInfo, StartFaults, world::dev_signer};
 use baton_preconf::{BatonDomain, SignedCommitment, Slot};
@@ -114,6 +117,41 @@ impl Scenario {
             eyre::ensure!(Instant::now() < deadline, "{what}: not within {limit:?}");
             tokio::time::sleep(Duration::from_millis(500)).await;
         }
+    }
+
+    /// The L1 receipt of `hash`, waited for up to 10 s: ethereumjs has answered null for
+    /// a while for the receipt of a transaction in a block it already serves.
+    pub(crate) async fn receipt(&self, hash: B256) -> eyre::Result<TransactionReceipt> {
+        let reader = self.reader()?;
+        self.until(
+            &format!("the L1 receipt of {hash}"),
+            Duration::from_secs(10),
+            async || Ok(reader.get_transaction_receipt(hash).await?),
+        )
+        .await
+    }
+
+    /// `name` at `url` once it is at least `at_least` (waited for up to 10 s: a service
+    /// counts an on-chain action after it reads the receipt, a moment after the chain
+    /// shows the action).
+    pub(crate) async fn metric_at_least(
+        &self,
+        url: &str,
+        name: &str,
+        at_least: f64,
+    ) -> eyre::Result<f64> {
+        let mut last = 0.0;
+        let found = self
+            .until(
+                &format!("{name} ≥ {at_least}"),
+                Duration::from_secs(10),
+                async || {
+                    last = self.metric(url, name).await?;
+                    Ok((last >= at_least).then_some(last))
+                },
+            )
+            .await;
+        found.map_err(|e| e.wrap_err(format!("{name} stayed at {last}")))
     }
 
     /// The explorer's status for the promise of `sidecar` in `slot`.
